@@ -1,0 +1,170 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using GameBackend.Domain.Cells;
+using GameBackend.Server.Health;
+using GameBackend.Server.Identity;
+using GameBackend.Server.Realtime;
+using MessagePack;
+using MessagePack.Resolvers;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
+
+namespace GameBackend.Server.Hosting;
+
+/// <summary>The composition root, kept out of Program.cs so tests build the same server.</summary>
+public static class GameServerExtensions
+{
+    public static WebApplicationBuilder AddGameServer(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<WorldOptions>().BindConfiguration(WorldOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<MovementOptions>().BindConfiguration(MovementOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<TransportOptions>().BindConfiguration(TransportOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ClusterOptions>().BindConfiguration(ClusterOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<IdentityOptions>().BindConfiguration(IdentityOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<IdentityOptions>, IdentityOptionsValidator>();
+        services.AddSingleton<IValidateOptions<ClusterOptions>, ClusterOptionsValidator>();
+
+        if (!services.Any(d => d.ServiceType == typeof(GameClock)))
+        {
+            services.AddSingleton(new GameClock(TimeProvider.System));
+        }
+
+        services.AddSingleton(sp => new CellGrid(sp.GetRequiredService<IOptions<WorldOptions>>().Value.CellSizeMeters));
+
+        builder.AddGameOrleans();
+        services.AddGameIdentity(builder.Configuration);
+        services.AddGameRealtime(builder.Configuration);
+        services.AddProblemDetails();
+        services.AddOpenApi();
+        services.AddHealthChecks()
+            .AddCheck<SiloHealthCheck>("orleans-silo", tags: ["ready"]);
+        services.AddHostedService<StartupReport>();
+        return builder;
+    }
+
+    public static WebApplication MapGameServer(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        app.MapOpenApi();
+        app.MapIdentityApi();
+        app.MapHub<GameHub>(Contracts.HubMethods.Path, options =>
+        {
+            var transport = app.Services.GetRequiredService<IOptions<TransportOptions>>().Value;
+            options.ApplicationMaxBufferSize = transport.MaxMessageBytes;
+            options.TransportMaxBufferSize = transport.MaxOutgoingBufferBytes;
+        });
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
+        return app;
+    }
+
+    private static void AddGameIdentity(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton<PlayerTokens>();
+        services.AddSingleton<IUserIdProvider, PlayerUserIdProvider>();
+        services.AddAuthorization();
+        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+            .Configure<IOptions<IdentityOptions>, PlayerTokens>((jwt, identityOptions, tokens) =>
+            {
+                var identity = identityOptions.Value;
+                var external = identity.External;
+                jwt.MapInboundClaims = false;
+                jwt.RequireHttpsMetadata = false;
+                var issuers = new List<string> { identity.Issuer };
+                var audiences = new List<string> { identity.Audience };
+                var keys = new List<SecurityKey> { tokens.SigningKey };
+                if (external.IsConfigured)
+                {
+                    jwt.Authority = string.IsNullOrWhiteSpace(external.Authority) ? null : external.Authority;
+                    if (!string.IsNullOrWhiteSpace(external.Issuer))
+                    {
+                        issuers.Add(external.Issuer);
+                    }
+
+                    if (!string.IsNullOrWhiteSpace(external.SigningKey))
+                    {
+                        keys.Add(new SymmetricSecurityKey(Encoding.UTF8.GetBytes(external.SigningKey)));
+                    }
+
+                    audiences.Add(external.Audience!);
+                }
+
+                jwt.TokenValidationParameters = new TokenValidationParameters
+                {
+                    ValidIssuers = issuers,
+                    ValidAudiences = audiences,
+                    IssuerSigningKeys = keys,
+                    ValidateLifetime = true,
+                    ClockSkew = TimeSpan.FromSeconds(30),
+                    NameClaimType = "name",
+                };
+
+                // Browsers and the SignalR clients cannot set headers on WebSockets, so the hub also
+                // takes the token from the access_token query parameter (only on the hub path).
+                jwt.Events = new JwtBearerEvents
+                {
+                    OnMessageReceived = context =>
+                    {
+                        var token = context.Request.Query["access_token"];
+                        if (!string.IsNullOrEmpty(token) && context.HttpContext.Request.Path.StartsWithSegments(Contracts.HubMethods.Path))
+                        {
+                            context.Token = token;
+                        }
+
+                        return Task.CompletedTask;
+                    },
+                };
+            });
+    }
+
+    private static void AddGameRealtime(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton<IPlayerPush, HubPlayerPush>();
+        var signalR = services.AddSignalR(o =>
+            {
+                o.AddFilter<HubErrorFilter>();
+                o.EnableDetailedErrors = false;
+                o.MaximumParallelInvocationsPerClient = 1;
+                o.StreamBufferCapacity = 16;
+            })
+            .AddJsonProtocol(o =>
+            {
+                o.PayloadSerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+                // "NaN"/"Infinity" literals are accepted so they reach validation and get a clear
+                // notFinite reason instead of an opaque binding error.
+                o.PayloadSerializerOptions.NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals;
+            })
+            .AddMessagePackProtocol(o =>
+            {
+                // Hostile-input hardening: depth limits and collision-resistant hashing.
+                o.SerializerOptions = MessagePackSerializerOptions.Standard
+                    .WithResolver(StandardResolver.Instance)
+                    .WithSecurity(MessagePackSecurity.UntrustedData);
+            });
+        services.AddSingleton<HubErrorFilter>();
+        services.AddOptions<HubOptions>().Configure<IOptions<TransportOptions>>((hub, transport) =>
+        {
+            hub.MaximumReceiveMessageSize = transport.Value.MaxMessageBytes;
+            hub.KeepAliveInterval = transport.Value.KeepAliveInterval;
+            hub.ClientTimeoutInterval = transport.Value.ClientTimeout;
+        });
+
+        var redis = configuration.GetConnectionString("Redis");
+        var mode = configuration.GetValue(ClusterOptions.Section + ":Mode", ClusterMode.Localhost);
+        if (mode == ClusterMode.Redis && !string.IsNullOrWhiteSpace(redis))
+        {
+            signalR.AddStackExchangeRedis(redis, o => o.Configuration.ChannelPrefix = StackExchange.Redis.RedisChannel.Literal("gamebackend"));
+        }
+    }
+}

@@ -1,0 +1,74 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using GameBackend.Server.Hosting;
+using Microsoft.IdentityModel.Tokens;
+
+namespace GameBackend.Server.Identity;
+
+/// <summary>Issues guest tokens and maps any accepted token to a player id.</summary>
+public sealed class PlayerTokens(IOptions<IdentityOptions> options, GameClock clock)
+{
+    private readonly IdentityOptions _options = options.Value;
+    private readonly JsonWebTokenHandler _handler = new();
+
+    /// <summary>Guest player ids start with this; external ones with <see cref="ExternalPrefix"/>, so the two never collide.</summary>
+    public const string GuestPrefix = "g-";
+    public const string ExternalPrefix = "x-";
+
+    public SymmetricSecurityKey SigningKey { get; } = new(Encoding.UTF8.GetBytes(options.Value.SigningKey));
+
+    /// <summary>
+    /// The same device always gets the same player id, on every node and across restarts, without
+    /// a lookup table: the id is a keyed hash of the device id.
+    /// </summary>
+    public string PlayerIdForDevice(string deviceId)
+    {
+        var mac = HMACSHA256.HashData(SigningKey.Key, Encoding.UTF8.GetBytes("device:" + deviceId));
+        return GuestPrefix + Convert.ToHexStringLower(mac.AsSpan(0, 12));
+    }
+
+    public (string Token, DateTimeOffset ExpiresAt) Issue(string playerId, string? displayName)
+    {
+        var now = clock.UtcNow;
+        var expires = now + _options.TokenLifetime;
+        var claims = new Dictionary<string, object> { ["sub"] = playerId };
+        if (!string.IsNullOrEmpty(displayName))
+        {
+            claims["name"] = displayName;
+        }
+
+        var token = _handler.CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = _options.Issuer,
+            Audience = _options.Audience,
+            Claims = claims,
+            IssuedAt = now.UtcDateTime,
+            NotBefore = now.UtcDateTime,
+            Expires = expires.UtcDateTime,
+            SigningCredentials = new SigningCredentials(SigningKey, SecurityAlgorithms.HmacSha256),
+        });
+        return (token, expires);
+    }
+
+    /// <summary>The player id of an authenticated principal, or null when the token carries none.</summary>
+    public string? PlayerIdOf(ClaimsPrincipal? user)
+    {
+        if (user?.Identity?.IsAuthenticated != true)
+        {
+            return null;
+        }
+
+        var issuer = user.FindFirst("iss")?.Value;
+        if (issuer == _options.Issuer)
+        {
+            var sub = user.FindFirst("sub")?.Value;
+            return sub is { Length: > 2 and <= 64 } && sub.StartsWith(GuestPrefix, StringComparison.Ordinal) ? sub : null;
+        }
+
+        var external = user.FindFirst(_options.External.PlayerIdClaim)?.Value;
+        return external is { Length: > 0 and <= 128 } ? ExternalPrefix + external : null;
+    }
+}

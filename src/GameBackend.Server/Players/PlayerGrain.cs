@@ -1,0 +1,218 @@
+using System.Collections.Immutable;
+using GameBackend.Domain.Cells;
+using GameBackend.Domain.Geo;
+using GameBackend.Domain.Movement;
+using GameBackend.Server.Cells;
+using GameBackend.Server.Creatures;
+using GameBackend.Server.Hosting;
+using GameBackend.Server.Realtime;
+using Microsoft.Extensions.Options;
+
+namespace GameBackend.Server.Players;
+
+/// <inheritdoc cref="IPlayerGrain"/>
+internal sealed partial class PlayerGrain(
+    CellGrid grid,
+    IOptions<WorldOptions> world,
+    IOptions<MovementOptions> movement,
+    GameClock clock,
+    IPlayerPush push,
+    ILogger<PlayerGrain> logger) : Grain, IPlayerGrain
+{
+    private readonly MovementValidator _movement = new(movement.Value.ToRules());
+    private readonly WorldOptions _world = world.Value;
+
+    // The cells the player watches (its view) and the creatures in them. The view is a function of
+    // the current cell only, so it changes exactly when the player crosses a boundary.
+    private readonly Dictionary<string, CellInterest> _view = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Creature> _visible = new(StringComparer.Ordinal);
+    private CellId? _cell;
+    private string? _cellText;
+    private IGrainTimer? _presenceTimer;
+
+    private string PlayerId => this.GetPrimaryKeyString();
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var period = TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerSecond, _world.PresenceTimeout.Ticks / 2));
+        _presenceTimer = this.RegisterGrainTimer(ExpirePresence, new GrainTimerCreationOptions(period, period) { KeepAlive = false });
+        return Task.CompletedTask;
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        _presenceTimer?.Dispose();
+        await LeaveAllCells();
+    }
+
+    public async ValueTask<LocationResult> UpdateLocation(LocationFix fix)
+    {
+        var verdict = _movement.Apply(fix);
+        if (!verdict.Accepted)
+        {
+            if (verdict.Reason == MovementValidator.Reasons.ImplausibleSpeed)
+            {
+                var strikes = _movement.StrikesAt(fix.ServerTimeMs);
+                LogImplausibleSpeed(logger, PlayerId, verdict.ImpliedSpeed ?? 0, strikes);
+            }
+
+            return new LocationResult(false, verdict.Reason, _cellText, []);
+        }
+
+        var position = new GeoPoint(fix.Latitude, fix.Longitude);
+        var cell = grid.CellOf(position);
+        if (cell != _cell)
+        {
+            await MoveTo(cell);
+        }
+
+        return new LocationResult(true, null, _cellText, NearbyFrom(position, fix.ServerTimeMs));
+    }
+
+    public ValueTask<PlayerSnapshot> GetState() =>
+        ValueTask.FromResult(new PlayerSnapshot(PlayerId, _movement.Last, _cellText, _movement.StrikesAt(NowMs())));
+
+    public ValueTask<ImmutableArray<NearbyView>> GetNearby() =>
+        ValueTask.FromResult(_movement.Last is { } last
+            ? NearbyFrom(new GeoPoint(last.Latitude, last.Longitude), NowMs())
+            : ImmutableArray<NearbyView>.Empty);
+
+    public async Task OnCellEvent(string cellId, CellEvent cellEvent)
+    {
+        if (!_view.ContainsKey(cellId))
+        {
+            return; // A late event from a cell we have already left.
+        }
+
+        var creature = cellEvent.Creature;
+        switch (cellEvent.Kind)
+        {
+            case CellEventKind.Spawned:
+                _visible[creature.Id] = creature;
+                await push.CreatureSpawned(PlayerId, creature);
+                break;
+            case CellEventKind.Despawned:
+                _visible.Remove(creature.Id);
+                await push.CreatureDespawned(PlayerId, cellEvent);
+                break;
+        }
+    }
+
+    private ImmutableArray<NearbyView> NearbyFrom(GeoPoint position, long nowMs)
+    {
+        if (_visible.Count == 0)
+        {
+            return [];
+        }
+
+        var radius = _world.VisibilityRadiusMeters;
+        var builder = ImmutableArray.CreateBuilder<NearbyView>();
+        foreach (var creature in _visible.Values)
+        {
+            if (creature.ExpiresAtMs <= nowMs)
+            {
+                continue;
+            }
+
+            var distance = GeoMath.DistanceMeters(position, creature.Position);
+            if (distance <= radius)
+            {
+                builder.Add(new NearbyView(creature, distance, GeoMath.InitialBearingDegrees(position, creature.Position)));
+            }
+        }
+
+        builder.Sort(static (a, b) => a.DistanceMeters.CompareTo(b.DistanceMeters));
+        return builder.DrainToImmutable();
+    }
+
+    /// <summary>Crossing a boundary: only cells whose interest changes are called, in parallel.</summary>
+    private async Task MoveTo(CellId cell)
+    {
+        var cellText = cell.ToString();
+        var wanted = new Dictionary<string, CellInterest>(StringComparer.Ordinal);
+        foreach (var id in grid.CellsWithin(cell, _world.VisibilityRadiusMeters))
+        {
+            wanted[id.ToString()] = CellInterest.Watching;
+        }
+
+        wanted[cellText] = CellInterest.Present;
+
+        var calls = new List<Task<ImmutableArray<Creature>>>();
+        foreach (var (id, interest) in wanted)
+        {
+            if (!_view.TryGetValue(id, out var current) || current != interest)
+            {
+                calls.Add(GrainFactory.GetGrain<ICellGrain>(id).SetInterest(PlayerId, interest));
+            }
+        }
+
+        foreach (var id in _view.Keys)
+        {
+            if (!wanted.ContainsKey(id))
+            {
+                calls.Add(GrainFactory.GetGrain<ICellGrain>(id).SetInterest(PlayerId, CellInterest.None));
+            }
+        }
+
+        var snapshots = await Task.WhenAll(calls);
+
+        foreach (var id in _view.Keys.Where(id => !wanted.ContainsKey(id)).ToList())
+        {
+            _view.Remove(id);
+        }
+
+        foreach (var (id, interest) in wanted)
+        {
+            _view[id] = interest;
+        }
+
+        // Creatures of cells we stopped watching go; those of newly watched cells arrive in the snapshots.
+        foreach (var creature in _visible.Values.Where(c => !_view.ContainsKey(c.CellId)).ToList())
+        {
+            _visible.Remove(creature.Id);
+        }
+
+        foreach (var creatures in snapshots)
+        {
+            foreach (var creature in creatures)
+            {
+                _visible[creature.Id] = creature;
+            }
+        }
+
+        _cell = cell;
+        _cellText = cellText;
+        LogCrossed(logger, PlayerId, cellText, _view.Count);
+    }
+
+    private async Task LeaveAllCells()
+    {
+        if (_view.Count == 0)
+        {
+            return;
+        }
+
+        var calls = _view.Keys.Select(id => GrainFactory.GetGrain<ICellGrain>(id).SetInterest(PlayerId, CellInterest.None));
+        await Task.WhenAll(calls);
+        _view.Clear();
+        _visible.Clear();
+        _cell = null;
+        _cellText = null;
+    }
+
+    private async Task ExpirePresence(CancellationToken cancellationToken)
+    {
+        if (_movement.Last is { } last && NowMs() - last.ServerTimeMs > (long)_world.PresenceTimeout.TotalMilliseconds)
+        {
+            await LeaveAllCells();
+        }
+    }
+
+    private long NowMs() => clock.NowMs;
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Player {PlayerId}: implausible speed {Speed:F1} m/s rejected; strikes now {Strikes}")]
+    private static partial void LogImplausibleSpeed(ILogger logger, string playerId, double speed, int strikes);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Debug, Message = "Player {PlayerId} entered cell {CellId}; watching {Cells} cells")]
+    private static partial void LogCrossed(ILogger logger, string playerId, string cellId, int cells);
+}

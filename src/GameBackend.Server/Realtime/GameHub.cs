@@ -1,0 +1,80 @@
+using GameBackend.Contracts;
+using GameBackend.Server.Hosting;
+using GameBackend.Server.Players;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.SignalR;
+
+namespace GameBackend.Server.Realtime;
+
+/// <summary>
+/// The player-facing hub at <c>/hubs/game</c>. Untyped on purpose: server-to-client event names
+/// are sent as the camelCase constants in <see cref="GameEvents"/>, which a typed
+/// <c>Hub&lt;T&gt;</c> would turn into PascalCase method names.
+/// The player id always comes from the token (<see cref="HubCallerContext.UserIdentifier"/>).
+/// </summary>
+[Authorize]
+public sealed partial class GameHub(IGrainFactory grains, GameClock clock, ILogger<GameHub> logger) : Hub
+{
+    /// <summary>Validates and applies one fix; answers with the ack and what is near.</summary>
+    public async Task<LocationAck> UpdateLocation(LocationUpdate? update)
+    {
+        if (update is null)
+        {
+            return new LocationAck { Seq = 0, Accepted = false, Reason = RejectReasons.Malformed };
+        }
+
+        var result = await Player().UpdateLocation(WireMapper.ToFix(update, NowMs()));
+        return WireMapper.ToAck(update.Seq, result);
+    }
+
+    /// <summary>Client-to-server stream of fixes; rejected ones are reported with <c>locationRejected</c>.</summary>
+    public async Task StreamLocation(IAsyncEnumerable<LocationUpdate?> updates)
+    {
+        var player = Player();
+        await foreach (var update in updates.WithCancellation(Context.ConnectionAborted))
+        {
+            if (update is null)
+            {
+                await Clients.Caller.SendAsync(GameEvents.LocationRejected, new LocationRejected { Seq = 0, Reason = RejectReasons.Malformed });
+                continue;
+            }
+
+            var result = await player.UpdateLocation(WireMapper.ToFix(update, NowMs()));
+            if (!result.Accepted)
+            {
+                await Clients.Caller.SendAsync(
+                    GameEvents.LocationRejected, new LocationRejected { Seq = update.Seq, Reason = result.Reason ?? RejectReasons.Malformed });
+            }
+        }
+    }
+
+    /// <summary>The player's current server-side state.</summary>
+    public async Task<PlayerState> GetState() => WireMapper.ToState(await Player().GetState());
+
+    /// <summary>Creatures within the visibility radius of the last accepted position, nearest first.</summary>
+    public async Task<NearbyCreature[]> GetNearby() => WireMapper.ToNearby(await Player().GetNearby());
+
+    public override Task OnConnectedAsync()
+    {
+        LogConnected(logger, Context.UserIdentifier ?? "?", Context.ConnectionId);
+        return Task.CompletedTask;
+    }
+
+    public override Task OnDisconnectedAsync(Exception? exception)
+    {
+        LogDisconnected(logger, Context.UserIdentifier ?? "?", Context.ConnectionId, exception?.Message);
+        return Task.CompletedTask;
+    }
+
+    private IPlayerGrain Player() =>
+        grains.GetGrain<IPlayerGrain>(Context.UserIdentifier
+            ?? throw new HubException("The access token carries no player id."));
+
+    private long NowMs() => clock.NowMs;
+
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Debug, Message = "Player {PlayerId} connected ({ConnectionId})")]
+    private static partial void LogConnected(ILogger logger, string playerId, string connectionId);
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Debug, Message = "Player {PlayerId} disconnected ({ConnectionId}): {Error}")]
+    private static partial void LogDisconnected(ILogger logger, string playerId, string connectionId, string? error);
+}

@@ -1,0 +1,35 @@
+using Microsoft.AspNetCore.SignalR;
+
+namespace GameBackend.Server.Realtime;
+
+/// <summary>
+/// Turns unexpected failures inside a hub method into a clear error for that caller only; the
+/// connection, other connections and the server carry on. Details stay in the server log.
+/// </summary>
+internal sealed partial class HubErrorFilter(ILogger<HubErrorFilter> logger) : IHubFilter
+{
+    public async ValueTask<object?> InvokeMethodAsync(
+        HubInvocationContext invocationContext, Func<HubInvocationContext, ValueTask<object?>> next)
+    {
+        try
+        {
+            return await next(invocationContext);
+        }
+        catch (HubException)
+        {
+            throw;
+        }
+        catch (OperationCanceledException) when (invocationContext.Context.ConnectionAborted.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception ex)
+        {
+            LogFailure(logger, invocationContext.HubMethodName, invocationContext.Context.UserIdentifier ?? "?", ex);
+            throw new HubException($"{invocationContext.HubMethodName} failed on the server; try again.");
+        }
+    }
+
+    [LoggerMessage(EventId = 3100, Level = LogLevel.Error, Message = "Hub method {Method} failed for player {PlayerId}")]
+    private static partial void LogFailure(ILogger logger, string method, string playerId, Exception exception);
+}
