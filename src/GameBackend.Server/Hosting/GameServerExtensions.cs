@@ -10,6 +10,7 @@ using MessagePack.Resolvers;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
@@ -30,6 +31,7 @@ public static class GameServerExtensions
         services.AddSingleton<IValidateOptions<IdentityOptions>, IdentityOptionsValidator>();
         services.AddSingleton<IValidateOptions<ClusterOptions>, ClusterOptionsValidator>();
 
+        services.TryAddSingleton(TimeProvider.System);
         if (!services.Any(d => d.ServiceType == typeof(GameClock)))
         {
             services.AddSingleton(new GameClock(TimeProvider.System));

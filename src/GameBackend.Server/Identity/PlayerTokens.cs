@@ -3,13 +3,12 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
-using GameBackend.Server.Hosting;
 using Microsoft.IdentityModel.Tokens;
 
 namespace GameBackend.Server.Identity;
 
 /// <summary>Issues guest tokens and maps any accepted token to a player id.</summary>
-public sealed class PlayerTokens(IOptions<IdentityOptions> options, GameClock clock)
+public sealed class PlayerTokens(IOptions<IdentityOptions> options, TimeProvider time)
 {
     private readonly IdentityOptions _options = options.Value;
     private readonly JsonWebTokenHandler _handler = new();
@@ -32,7 +31,7 @@ public sealed class PlayerTokens(IOptions<IdentityOptions> options, GameClock cl
 
     public (string Token, DateTimeOffset ExpiresAt) Issue(string playerId, string? displayName)
     {
-        var now = clock.UtcNow;
+        var now = time.GetUtcNow(); // Real time: token validity is security, not game time.
         var expires = now + _options.TokenLifetime;
         var claims = new Dictionary<string, object> { ["sub"] = playerId };
         if (!string.IsNullOrEmpty(displayName))
