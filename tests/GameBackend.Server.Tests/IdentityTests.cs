@@ -1,0 +1,117 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using GameBackend.Contracts;
+using GameBackend.Server.Tests.Infrastructure;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace GameBackend.Server.Tests;
+
+[Collection(ServerCollection.Name)]
+public sealed class IdentityTests(ServerFixture fixture)
+{
+    private TestServer Server => fixture.Server;
+
+    [Fact]
+    public async Task The_same_device_always_gets_the_same_player_id()
+    {
+        var device = "device-" + Guid.NewGuid();
+        var first = await Server.LoginAsync(device, "Ann");
+        var again = await Server.LoginAsync(device, "Ann again");
+        var other = await Server.LoginAsync();
+
+        Assert.Equal(first.PlayerId, again.PlayerId);
+        Assert.NotEqual(first.PlayerId, other.PlayerId);
+        Assert.StartsWith("g-", first.PlayerId);
+        Assert.True(first.ExpiresAt > DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        var jwt = new JsonWebToken(first.Token);
+        Assert.Equal(first.PlayerId, jwt.Subject);
+    }
+
+    [Theory]
+    [InlineData("{}")]
+    [InlineData("{\"deviceId\":\"\"}")]
+    [InlineData("{\"deviceId\":\"   \"}")]
+    [InlineData("{\"deviceId\":\"ok\",\"displayName\":\"this display name is far too long to be shown to anyone\"}")]
+    public async Task Bad_login_requests_get_a_validation_problem(string body)
+    {
+        var response = await Server.Http.PostAsync("/api/players/login", new StringContent(body, Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task Malformed_json_gets_400_not_a_crash()
+    {
+        var response = await Server.Http.PostAsync("/api/players/login", new StringContent("{\"deviceId\":", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Health_endpoints_report_live_and_ready()
+    {
+        Assert.Equal(HttpStatusCode.OK, (await Server.Http.GetAsync("/health/live")).StatusCode);
+        var ready = await Server.Http.GetAsync("/health/ready");
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        Assert.Equal("Healthy", await ready.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task The_token_is_also_accepted_as_a_bearer_header()
+    {
+        var login = await Server.LoginAsync();
+        await using var connection = new HubConnectionBuilder()
+            .WithUrl(new Uri(Server.BaseAddress, HubMethods.Path), o => o.Headers["Authorization"] = "Bearer " + login.Token)
+            .Build();
+        await connection.StartAsync().WaitAsync(TestServer.Timeout);
+        var state = await connection.InvokeAsync<PlayerState>(HubMethods.GetState).WaitAsync(TestServer.Timeout);
+        Assert.Equal(login.PlayerId, state.PlayerId);
+    }
+}
+
+/// <summary>A server configured with guest login off and an external issuer.</summary>
+public sealed class ExternalIssuerTests
+{
+    private const string ExternalKey = "external-identity-provider-shared-secret-0123456789";
+
+    [Fact]
+    public async Task Guest_login_can_be_disabled_and_external_tokens_are_accepted()
+    {
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["Identity:GuestLoginEnabled"] = "false",
+            ["Identity:External:Issuer"] = "https://id.example.test",
+            ["Identity:External:Audience"] = "my-game",
+            ["Identity:External:SigningKey"] = ExternalKey,
+        });
+
+        var login = await server.Http.PostAsJsonAsync("/api/players/login", new { deviceId = "d1" });
+        Assert.Equal(HttpStatusCode.Forbidden, login.StatusCode);
+        var problem = await login.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Contains("disabled", problem.GetProperty("detail").GetString(), StringComparison.OrdinalIgnoreCase);
+
+        var token = ExternalToken("https://id.example.test", "my-game", "user-42", ExternalKey);
+        await using var connection = server.BuildConnection(token, WireProtocol.Json);
+        await connection.StartAsync().WaitAsync(TestServer.Timeout);
+        var state = await connection.InvokeAsync<PlayerState>(HubMethods.GetState).WaitAsync(TestServer.Timeout);
+        Assert.Equal("x-user-42", state.PlayerId);
+
+        var wrongAudience = ExternalToken("https://id.example.test", "other-game", "user-42", ExternalKey);
+        await using var rejected = server.BuildConnection(wrongAudience, WireProtocol.Json);
+        var ex = await Assert.ThrowsAsync<HttpRequestException>(() => rejected.StartAsync().WaitAsync(TestServer.Timeout));
+        Assert.Equal(HttpStatusCode.Unauthorized, ex.StatusCode);
+    }
+
+    private static string ExternalToken(string issuer, string audience, string subject, string key) =>
+        new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = issuer,
+            Audience = audience,
+            Claims = new Dictionary<string, object> { ["sub"] = subject },
+            Expires = DateTime.UtcNow.AddHours(1),
+            SigningCredentials = new SigningCredentials(new SymmetricSecurityKey(Encoding.UTF8.GetBytes(key)), SecurityAlgorithms.HmacSha256),
+        });
+}
