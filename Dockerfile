@@ -1,0 +1,15 @@
+# syntax=docker/dockerfile:1
+FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+WORKDIR /src
+COPY global.json Directory.Build.props Directory.Packages.props ./
+COPY src/ src/
+RUN dotnet publish src/GameBackend.Server/GameBackend.Server.csproj -c Release -o /app --nologo
+
+FROM mcr.microsoft.com/dotnet/aspnet:10.0
+WORKDIR /app
+COPY --from=build /app ./
+ENV ASPNETCORE_URLS=http://0.0.0.0:8080 \
+    DOTNET_gcServer=1
+EXPOSE 8080 11111 30000
+USER app
+ENTRYPOINT ["dotnet", "GameBackend.Server.dll"]
