@@ -24,9 +24,9 @@ create table position_samples (
 -- Safety net: a fix for a day whose partition was not created yet is still stored.
 create table position_samples_default partition of position_samples default;
 
--- The primary key already serves per-player time-range reads (player prefix); a GiST index on geog
--- costs ~5x ingest throughput, so it is not created here (see docs/history.md). Heatmaps scan the
--- few day partitions they need instead.
+-- No secondary indexes on purpose: the primary key leads with player_id (export/delete), day
+-- partitions bound time-range reads, and a btree + GiST together cost ~45% of ingest throughput
+-- (measured, see docs/history.md).
 
 -- Creates the UTC-day partition holding `day`, moving any rows that already fell into the default
 -- partition for that day (ATTACH would otherwise fail). Idempotent; safe to call from every node.
