@@ -12,6 +12,13 @@ public sealed class BaselineOptions
 {
     /// <summary>Artificial delay before every hub method answers (for the runner's own tests).</summary>
     public TimeSpan Delay { get; set; }
+
+    private long _updates;
+
+    /// <summary>Number of <c>UpdateLocation</c> calls answered.</summary>
+    public long UpdateCount => Volatile.Read(ref _updates);
+
+    internal void CountUpdate() => Interlocked.Increment(ref _updates);
 }
 
 /// <summary>
@@ -26,7 +33,11 @@ public sealed class BaselineServer : IAsyncDisposable
     {
         _app = app;
         Address = address;
+        Options = app.Services.GetRequiredService<BaselineOptions>();
     }
+
+    /// <summary>The live options and counters.</summary>
+    public BaselineOptions Options { get; }
 
     /// <summary>The bound address, e.g. <c>http://127.0.0.1:41234</c>.</summary>
     public Uri Address { get; }
@@ -88,6 +99,7 @@ public sealed class GameHub(BaselineOptions options) : Hub
             await Task.Delay(options.Delay);
         }
 
+        options.CountUpdate();
         return new LocationAck { Seq = update.Seq, Accepted = true };
     }
 
