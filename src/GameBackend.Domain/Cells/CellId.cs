@@ -20,8 +20,9 @@ public readonly record struct CellId(int SizeMeters, int Row, int Column)
             return false;
         }
 
+        // Leading zeros are refused so that one cell has exactly one text form (it is a grain key).
         var parts = text.Split(':');
-        if (parts.Length != 3 ||
+        if (parts.Length != 3 || Array.Exists(parts, p => p.Length > 1 && p[0] == '0') ||
             !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var size) ||
             !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var row) ||
             !int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var col))

@@ -66,7 +66,8 @@ public static class GeoMath
             lon += 360.0;
         }
 
-        return lon - 180.0;
+        // A hair below zero plus 360 rounds to exactly 360, which would come out as +180.
+        return lon >= 360.0 ? -180.0 : lon - 180.0;
     }
 
     /// <summary>Maps any angle into [0, 360).</summary>
@@ -78,8 +79,8 @@ public static class GeoMath
             d += 360.0;
         }
 
-        // -1e-15 % 360 + 360 rounds to exactly 360.0.
-        return d >= 360.0 ? 0.0 : d;
+        // -1e-15 % 360 + 360 rounds to exactly 360.0; adding +0.0 turns -0.0 into +0.0.
+        return d >= 360.0 ? 0.0 : d + 0.0;
     }
 
     private static readonly string[] CompassPoints =

@@ -1,0 +1,428 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace GameBackend.Data.History;
+
+/// <summary>Shared byte budget for the spill folder (all lanes together).</summary>
+internal sealed class SpillBudget(long maxBytes)
+{
+    private long _used;
+
+    public long Used => Interlocked.Read(ref _used);
+
+    public bool TryReserve(long bytes)
+    {
+        while (true)
+        {
+            var used = Interlocked.Read(ref _used);
+            if (used + bytes > maxBytes)
+            {
+                return false;
+            }
+
+            if (Interlocked.CompareExchange(ref _used, used + bytes, used) == used)
+            {
+                return true;
+            }
+        }
+    }
+
+    public void Add(long bytes) => Interlocked.Add(ref _used, bytes);
+
+    public void Release(long bytes) => Interlocked.Add(ref _used, -bytes);
+}
+
+/// <summary>Non-generic view of a lane for the writer's single background loop.</summary>
+internal interface IHistoryLane
+{
+    string Kind { get; }
+
+    long Depth { get; }
+
+    long OldestUnwrittenTicks { get; }
+
+    int PendingCount { get; }
+
+    int FillPending();
+
+    Task FlushPendingAsync(NpgsqlDataSource dataSource, CancellationToken ct);
+
+    void SpillDownTo(long keep);
+
+    void SpillAll();
+
+    bool HasReplayable();
+
+    Task ReplayOneAsync(NpgsqlDataSource dataSource, CancellationToken ct);
+
+    void Complete();
+
+    void CloseSpill();
+}
+
+/// <summary>
+/// One record kind's path to PostgreSQL: a bounded in-memory queue, the batch being written, and an
+/// append-only JSON-lines spill file used when memory is not enough. Only the writer's loop reads the
+/// queue; producers only call <see cref="TryAppend"/>.
+/// </summary>
+internal sealed class HistoryLane<T> : IHistoryLane
+    where T : struct
+{
+    private readonly IRecordSink<T> _sink;
+    private readonly HistoryWriter _owner;
+    private readonly HistoryOptions _options;
+    private readonly Channel<T> _channel;
+    private readonly T[] _pending;
+    private int _pendingCount;
+    private long _pendingOldestTicks = long.MaxValue;
+
+    // Spill state, guarded by _spillLock (producers spill on their own thread under FullPolicy.SpillOnCaller).
+    private readonly Lock _spillLock = new();
+    private readonly ArrayBufferWriter<byte> _spillBuffer = new(512);
+    private readonly Utf8JsonWriter _json;
+    private FileStream? _spillStream;
+    private string? _spillPath;
+    private bool _spillClosed;
+    private long _spillOldestTicks = long.MaxValue;
+    private volatile bool _mayHaveSpill = true;
+
+    public HistoryLane(IRecordSink<T> sink, HistoryWriter owner, HistoryOptions options)
+    {
+        _sink = sink;
+        _owner = owner;
+        _options = options;
+        _pending = new T[options.BatchSize];
+        _json = new Utf8JsonWriter(_spillBuffer);
+        _channel = Channel.CreateBounded<T>(new BoundedChannelOptions(options.BufferCapacity)
+        {
+            SingleReader = true,
+            SingleWriter = false,
+            // TryWrite returns false when full instead of waiting: the caller never blocks.
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+    }
+
+    public string Kind => _sink.Kind;
+
+    public long Depth => _channel.Reader.Count + Volatile.Read(ref _pendingCount);
+
+    public int PendingCount => _pendingCount;
+
+    public long OldestUnwrittenTicks
+    {
+        get
+        {
+            var oldest = Math.Min(Volatile.Read(ref _pendingOldestTicks), Interlocked.Read(ref _spillOldestTicks));
+            if (_channel.Reader.TryPeek(out var head))
+            {
+                oldest = Math.Min(oldest, _sink.TimestampOf(head).UtcTicks);
+            }
+
+            return oldest;
+        }
+    }
+
+    public bool TryAppend(in T record)
+    {
+        if (_channel.Writer.TryWrite(record))
+        {
+            return true;
+        }
+
+        if (_options.FullPolicy == HistoryFullPolicy.SpillOnCaller)
+        {
+            lock (_spillLock)
+            {
+                if (TrySpillLocked(new ReadOnlySpan<T>(in record)) == 1)
+                {
+                    _owner.CountSpilled(Kind, 1);
+                    return true;
+                }
+            }
+        }
+
+        _owner.CountDropped(Kind);
+        return false;
+    }
+
+    public int FillPending()
+    {
+        while (_pendingCount < _pending.Length && _channel.Reader.TryRead(out var item))
+        {
+            _pending[_pendingCount] = item;
+            Volatile.Write(ref _pendingCount, _pendingCount + 1);
+            var ticks = _sink.TimestampOf(item).UtcTicks;
+            if (ticks < _pendingOldestTicks)
+            {
+                Volatile.Write(ref _pendingOldestTicks, ticks);
+            }
+        }
+
+        return _pendingCount;
+    }
+
+    public async Task FlushPendingAsync(NpgsqlDataSource dataSource, CancellationToken ct)
+    {
+        if (_pendingCount == 0)
+        {
+            return;
+        }
+
+        var count = _pendingCount;
+        var inserted = await WriteBatchAsync(dataSource, _pending.AsMemory(0, count), ct);
+        ClearPending();
+        _owner.CountWritten(Kind, inserted);
+    }
+
+    public void SpillDownTo(long keep)
+    {
+        lock (_spillLock)
+        {
+            if (_pendingCount > 0 && Depth > keep)
+            {
+                var spilled = TrySpillLocked(_pending.AsSpan(0, _pendingCount));
+                _owner.CountSpilled(Kind, spilled);
+                if (spilled < _pendingCount)
+                {
+                    // Spill budget exhausted: keep the rest in memory.
+                    Array.Copy(_pending, spilled, _pending, 0, _pendingCount - spilled);
+                    Volatile.Write(ref _pendingCount, _pendingCount - spilled);
+                    return;
+                }
+
+                ClearPending();
+            }
+
+            while (Depth > keep && FillPending() > 0)
+            {
+                var spilled = TrySpillLocked(_pending.AsSpan(0, _pendingCount));
+                _owner.CountSpilled(Kind, spilled);
+                if (spilled < _pendingCount)
+                {
+                    Array.Copy(_pending, spilled, _pending, 0, _pendingCount - spilled);
+                    Volatile.Write(ref _pendingCount, _pendingCount - spilled);
+                    return;
+                }
+
+                ClearPending();
+            }
+        }
+    }
+
+    public void SpillAll() => SpillDownTo(0);
+
+    public bool HasReplayable()
+    {
+        if (!_mayHaveSpill)
+        {
+            return false;
+        }
+
+        lock (_spillLock)
+        {
+            if (_spillStream is not null)
+            {
+                return true;
+            }
+        }
+
+        if (ListSpillFiles().Length > 0)
+        {
+            return true;
+        }
+
+        _mayHaveSpill = false;
+        Interlocked.Exchange(ref _spillOldestTicks, long.MaxValue);
+        return false;
+    }
+
+    public async Task ReplayOneAsync(NpgsqlDataSource dataSource, CancellationToken ct)
+    {
+        // Close the file being appended so it can be replayed; new spills start a fresh file.
+        lock (_spillLock)
+        {
+            CloseSpillLocked(flushToDisk: false);
+        }
+
+        foreach (var path in ListSpillFiles())
+        {
+            FileStream stream;
+            try
+            {
+                // Exclusive open: a file still held by another live writer process is skipped.
+                stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None, 64 * 1024, FileOptions.Asynchronous);
+            }
+            catch (IOException)
+            {
+                continue;
+            }
+            catch (UnauthorizedAccessException)
+            {
+                continue;
+            }
+
+            long length;
+            var rows = 0;
+            await using (stream)
+            {
+                length = stream.Length;
+                using var reader = new StreamReader(stream);
+                var batch = new T[_options.BatchSize];
+                var count = 0;
+                while (await reader.ReadLineAsync(ct) is { } line)
+                {
+                    if (line.Length == 0)
+                    {
+                        continue;
+                    }
+
+                    try
+                    {
+                        batch[count++] = JsonSerializer.Deserialize(line, _sink.JsonType);
+                    }
+                    catch (JsonException)
+                    {
+                        // A torn last line from a crash mid-append; the row never reached the spill.
+                        count--;
+                        _owner.LogCorruptSpillLine(path);
+                        continue;
+                    }
+
+                    if (count == batch.Length)
+                    {
+                        _owner.CountWritten(Kind, await WriteBatchAsync(dataSource, batch, ct));
+                        rows += count;
+                        count = 0;
+                    }
+                }
+
+                if (count > 0)
+                {
+                    _owner.CountWritten(Kind, await WriteBatchAsync(dataSource, batch.AsMemory(0, count), ct));
+                    rows += count;
+                }
+            }
+
+            File.Delete(path);
+            _owner.Budget.Release(length);
+            _owner.LogReplayed(Kind, rows, path);
+            return;
+        }
+    }
+
+    public void Complete() => _channel.Writer.TryComplete();
+
+    public void CloseSpill()
+    {
+        lock (_spillLock)
+        {
+            CloseSpillLocked(flushToDisk: true);
+            _spillClosed = true;
+        }
+    }
+
+    private async Task<int> WriteBatchAsync(NpgsqlDataSource dataSource, ReadOnlyMemory<T> batch, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var inserted = await _sink.WriteAsync(connection, tx, batch, ct);
+        await tx.CommitAsync(ct);
+        return inserted;
+    }
+
+    private void ClearPending()
+    {
+        Array.Clear(_pending, 0, _pendingCount); // release string references
+        Volatile.Write(ref _pendingCount, 0);
+        Volatile.Write(ref _pendingOldestTicks, long.MaxValue);
+    }
+
+    /// <summary>Appends records until the spill budget runs out; returns how many were written.</summary>
+    private int TrySpillLocked(ReadOnlySpan<T> records)
+    {
+        if (_spillClosed || records.IsEmpty)
+        {
+            return 0;
+        }
+
+        try
+        {
+            if (_spillStream is null)
+            {
+                Directory.CreateDirectory(_options.SpillDirectory);
+                // Ticks first so that name order is creation order; pid + guid keep nodes apart.
+                _spillPath = Path.Combine(_options.SpillDirectory, string.Create(CultureInfo.InvariantCulture,
+                    $"{Kind}-{DateTime.UtcNow.Ticks:D19}-{Environment.ProcessId}-{Guid.NewGuid():N}.jsonl"));
+                _spillStream = new FileStream(_spillPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 64 * 1024);
+                _mayHaveSpill = true;
+            }
+
+            var written = 0;
+            foreach (ref readonly var record in records)
+            {
+                _spillBuffer.ResetWrittenCount();
+                _json.Reset(_spillBuffer);
+                JsonSerializer.Serialize(_json, record, _sink.JsonType);
+                _json.Flush();
+                _spillBuffer.Write("\n"u8);
+                if (!_owner.Budget.TryReserve(_spillBuffer.WrittenCount))
+                {
+                    break;
+                }
+
+                _spillStream.Write(_spillBuffer.WrittenSpan);
+                written++;
+                var ticks = _sink.TimestampOf(record).UtcTicks;
+                if (ticks < Interlocked.Read(ref _spillOldestTicks))
+                {
+                    Interlocked.Exchange(ref _spillOldestTicks, ticks);
+                }
+            }
+
+            // Hand the bytes to the OS now: a process crash then loses nothing already spilled.
+            _spillStream.Flush();
+            return written;
+        }
+        catch (IOException ex)
+        {
+            _owner.LogSpillFailed(Kind, ex);
+            CloseSpillLocked(flushToDisk: false);
+            return 0;
+        }
+    }
+
+    private void CloseSpillLocked(bool flushToDisk)
+    {
+        if (_spillStream is null)
+        {
+            return;
+        }
+
+        try
+        {
+            _spillStream.Flush(flushToDisk);
+        }
+        finally
+        {
+            _spillStream.Dispose();
+            _spillStream = null;
+            _spillPath = null;
+        }
+    }
+
+    private string[] ListSpillFiles()
+    {
+        if (!Directory.Exists(_options.SpillDirectory))
+        {
+            return [];
+        }
+
+        var files = Directory.GetFiles(_options.SpillDirectory, Kind + "-*.jsonl");
+        Array.Sort(files, StringComparer.Ordinal);
+        return files;
+    }
+}

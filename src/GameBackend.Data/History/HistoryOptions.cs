@@ -1,0 +1,92 @@
+using Microsoft.Extensions.Options;
+
+namespace GameBackend.Data.History;
+
+/// <summary>What <see cref="HistoryWriter"/> does when its in-memory buffer is full.</summary>
+public enum HistoryFullPolicy
+{
+    /// <summary>Append the row to the spill file on the calling thread (local disk I/O, never the
+    /// database). The row is rejected only when the spill budget is used up too.</summary>
+    SpillOnCaller,
+
+    /// <summary>Reject the row at once; it is counted and logged as dropped.</summary>
+    Reject,
+}
+
+/// <summary>Settings for the history ingestion pipeline (<see cref="HistoryWriter"/>).</summary>
+public sealed class HistoryOptions
+{
+    /// <summary>PostgreSQL connection string. Required.</summary>
+    public string ConnectionString { get; set; } = "";
+
+    /// <summary>Rows held in memory per record kind (positions, spawns, captures, visits, sightings)
+    /// while waiting for the database. Default 100,000.</summary>
+    public int BufferCapacity { get; set; } = 100_000;
+
+    /// <summary>Rows per database round trip. Default 5,000.</summary>
+    public int BatchSize { get; set; } = 5_000;
+
+    /// <summary>How long rows may wait to be batched when the load is light. Default 200 ms.</summary>
+    public TimeSpan FlushInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Where rows go when memory is full or the process stops while PostgreSQL is down.
+    /// Default: <c>gamebackend-history-spill</c> under the temp folder.</summary>
+    public string SpillDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "gamebackend-history-spill");
+
+    /// <summary>Upper bound on the spill folder's size. Default 1 GiB.</summary>
+    public long SpillMaxBytes { get; set; } = 1L << 30;
+
+    /// <summary>What to do when the buffer is full. Default <see cref="HistoryFullPolicy.SpillOnCaller"/>.</summary>
+    public HistoryFullPolicy FullPolicy { get; set; } = HistoryFullPolicy.SpillOnCaller;
+
+    /// <summary>First retry delay after a failed write; doubles up to <see cref="RetryMaxDelay"/>.</summary>
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Longest delay between retries while PostgreSQL is unreachable. Default 2 s.</summary>
+    public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromSeconds(2);
+}
+
+/// <summary>Rejects settings that would make the pipeline unbounded or spin.</summary>
+public sealed class HistoryOptionsValidator : IValidateOptions<HistoryOptions>
+{
+    public ValidateOptionsResult Validate(string? name, HistoryOptions options)
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.ConnectionString))
+        {
+            errors.Add("History:ConnectionString is required.");
+        }
+
+        if (options.BufferCapacity < 1)
+        {
+            errors.Add("History:BufferCapacity must be at least 1.");
+        }
+
+        if (options.BatchSize < 1)
+        {
+            errors.Add("History:BatchSize must be at least 1.");
+        }
+
+        if (options.FlushInterval <= TimeSpan.Zero)
+        {
+            errors.Add("History:FlushInterval must be positive.");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.SpillDirectory))
+        {
+            errors.Add("History:SpillDirectory is required.");
+        }
+
+        if (options.SpillMaxBytes < 0)
+        {
+            errors.Add("History:SpillMaxBytes must not be negative.");
+        }
+
+        if (options.RetryBaseDelay <= TimeSpan.Zero || options.RetryMaxDelay < options.RetryBaseDelay)
+        {
+            errors.Add("History:RetryBaseDelay must be positive and not above RetryMaxDelay.");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}
