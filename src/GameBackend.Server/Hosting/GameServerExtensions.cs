@@ -39,6 +39,7 @@ public static class GameServerExtensions
 
         services.AddSingleton(sp => new CellGrid(sp.GetRequiredService<IOptions<WorldOptions>>().Value.CellSizeMeters));
 
+        builder.AddGameData();
         builder.AddGameOrleans();
         services.AddGameIdentity(builder.Configuration);
         services.AddGameRealtime(builder.Configuration);

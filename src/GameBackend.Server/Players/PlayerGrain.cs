@@ -4,6 +4,8 @@ using GameBackend.Domain.Geo;
 using GameBackend.Domain.Movement;
 using GameBackend.Server.Cells;
 using GameBackend.Server.Creatures;
+using GameBackend.Data.History;
+using GameBackend.Server.History;
 using GameBackend.Server.Hosting;
 using GameBackend.Server.Realtime;
 using Microsoft.Extensions.Options;
@@ -17,8 +19,12 @@ internal sealed partial class PlayerGrain(
     IOptions<MovementOptions> movement,
     GameClock clock,
     IPlayerPush push,
+    IGameHistory history,
     ILogger<PlayerGrain> logger) : Grain, IPlayerGrain
 {
+    // Device clocks lie; the history column still needs a representable time.
+    private const long MaxUnixMs = 253_402_300_799_999;
+
     private readonly MovementValidator _movement = new(movement.Value.ToRules());
     private readonly WorldOptions _world = world.Value;
 
@@ -64,6 +70,14 @@ internal sealed partial class PlayerGrain(
         if (cell != _cell)
         {
             await MoveTo(cell);
+        }
+
+        if (history.Enabled)
+        {
+            history.Position(new PositionSample(
+                PlayerId, fix.Seq, DateTimeOffset.FromUnixTimeMilliseconds(fix.ServerTimeMs), DateTimeOffset.FromUnixTimeMilliseconds(Math.Clamp(fix.DeviceTimeMs, 0, MaxUnixMs)),
+                fix.Latitude, fix.Longitude, (float?)fix.Accuracy, (float?)fix.Heading, (float?)fix.Speed, (float?)fix.Course,
+                (float?)fix.AccelX, (float?)fix.AccelY, (float?)fix.AccelZ, _cellText!));
         }
 
         return new LocationResult(true, null, _cellText, NearbyFrom(position, fix.ServerTimeMs));

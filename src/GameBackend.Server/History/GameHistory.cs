@@ -1,0 +1,88 @@
+using GameBackend.Data.History;
+
+namespace GameBackend.Server.History;
+
+/// <summary>
+/// Where grains record what happened. Never blocks and never waits on the database: the
+/// PostgreSQL implementation hands rows to the bounded <see cref="HistoryWriter"/> buffer.
+/// </summary>
+public interface IGameHistory
+{
+    bool Enabled { get; }
+
+    void Position(in PositionSample sample);
+
+    void Spawn(in SpawnRecord spawn);
+
+    void Capture(in CaptureRecord capture);
+
+    void Sighting(in CreatureSighting sighting);
+
+    void ZoneVisit(in ZoneVisitEvent visit);
+}
+
+internal sealed partial class PostgresGameHistory(HistoryWriter writer, ILogger<PostgresGameHistory> logger) : IGameHistory
+{
+    public bool Enabled => true;
+
+    // TryAppend only fails when memory and spill are both full; the writer counts and logs that
+    // (history.dropped metric), so here it is only surfaced at debug level to keep the hot path quiet.
+    public void Position(in PositionSample sample)
+    {
+        if (!writer.TryAppend(sample))
+        {
+            LogDropped(logger, "position");
+        }
+    }
+
+    public void Spawn(in SpawnRecord spawn)
+    {
+        if (!writer.TryAppend(spawn))
+        {
+            LogDropped(logger, "spawn");
+        }
+    }
+
+    public void Capture(in CaptureRecord capture)
+    {
+        if (!writer.TryAppend(capture))
+        {
+            LogDropped(logger, "capture");
+        }
+    }
+
+    public void Sighting(in CreatureSighting sighting)
+    {
+        if (!writer.TryAppend(sighting))
+        {
+            LogDropped(logger, "sighting");
+        }
+    }
+
+    public void ZoneVisit(in ZoneVisitEvent visit)
+    {
+        if (!writer.TryAppend(visit))
+        {
+            LogDropped(logger, "zone visit");
+        }
+    }
+
+    [LoggerMessage(EventId = 4001, Level = LogLevel.Debug, Message = "History buffer full: a {Kind} row was refused")]
+    private static partial void LogDropped(ILogger logger, string kind);
+}
+
+/// <summary>Used when no PostgreSQL is configured; the start-up log says history is disabled.</summary>
+internal sealed class DisabledGameHistory : IGameHistory
+{
+    public bool Enabled => false;
+
+    public void Position(in PositionSample sample) { }
+
+    public void Spawn(in SpawnRecord spawn) { }
+
+    public void Capture(in CaptureRecord capture) { }
+
+    public void Sighting(in CreatureSighting sighting) { }
+
+    public void ZoneVisit(in ZoneVisitEvent visit) { }
+}

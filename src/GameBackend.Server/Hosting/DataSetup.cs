@@ -1,0 +1,58 @@
+using GameBackend.Data;
+using GameBackend.Server.History;
+using Npgsql;
+
+namespace GameBackend.Server.Hosting;
+
+internal static class DataSetup
+{
+    /// <summary>
+    /// PostgreSQL when <c>ConnectionStrings:Postgres</c> is set, otherwise history is disabled.
+    /// Registered before Orleans so that on shutdown the history writer stops after the silo
+    /// (hosted services stop in reverse order) and flushes what deactivating grains recorded.
+    /// </summary>
+    public static WebApplicationBuilder AddGameData(this WebApplicationBuilder builder)
+    {
+        var connectionString = builder.Configuration.GetConnectionString("Postgres");
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            builder.Services.AddSingleton<IGameHistory, DisabledGameHistory>();
+            return builder;
+        }
+
+        builder.Services.AddGameData(o =>
+        {
+            builder.Configuration.GetSection("Data").Bind(o);
+            o.ConnectionString = connectionString;
+        });
+        builder.Services.AddGameHistory(o =>
+        {
+            builder.Configuration.GetSection("History").Bind(o);
+            o.ConnectionString = connectionString;
+        });
+        builder.Services.AddSingleton<IGameHistory, PostgresGameHistory>();
+        builder.Services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgres", tags: ["ready"]);
+        return builder;
+    }
+}
+
+internal sealed class PostgresHealthCheck([FromKeyedServices(GameDataServiceCollectionExtensions.DataSourceKey)] NpgsqlDataSource dataSource)
+    : Microsoft.Extensions.Diagnostics.HealthChecks.IHealthCheck
+{
+    public async Task<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult> CheckHealthAsync(
+        Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await using var command = dataSource.CreateCommand("select 1");
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(3));
+            await command.ExecuteScalarAsync(timeout.Token);
+            return Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy();
+        }
+        catch (Exception ex) when (ex is NpgsqlException or OperationCanceledException or TimeoutException)
+        {
+            return Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Unhealthy("PostgreSQL does not answer.", ex);
+        }
+    }
+}
