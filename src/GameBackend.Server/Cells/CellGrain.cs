@@ -1,16 +1,72 @@
 using System.Collections.Immutable;
+using GameBackend.Contracts;
+using GameBackend.Data.History;
+using GameBackend.Domain.Cells;
+using GameBackend.Domain.Geo;
+using GameBackend.Domain.Spawning;
 using GameBackend.Server.Creatures;
+using GameBackend.Server.History;
+using GameBackend.Server.Hosting;
 using GameBackend.Server.Players;
+using GameBackend.Server.Spawning;
+using Microsoft.Extensions.Options;
+using NetTopologySuite.Geometries;
+using NetTopologySuite.IO;
 
 namespace GameBackend.Server.Cells;
 
 /// <inheritdoc cref="ICellGrain"/>
-internal sealed partial class CellGrain(ILogger<CellGrain> logger) : Grain, ICellGrain
+internal sealed partial class CellGrain(
+    CellGrid grid,
+    GameClock clock,
+    WorldCache world,
+    SpeciesCatalog catalog,
+    AmbientSpawnRules ambient,
+    IOptions<SpawnOptions> spawnOptions,
+    IOptions<CaptureOptions> captureOptions,
+    IGameHistory history,
+    ILogger<CellGrain> logger,
+    CaptureLedger? ledger = null) : Grain, ICellGrain
 {
+    // Results of recent races, so late and repeated throws get the same answer.
+    private const int MaxRemembered = 512;
+
     private readonly Dictionary<string, CellInterest> _interest = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Creature> _creatures = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, CaptureVerdict> _gone = new(StringComparer.Ordinal);
+    private readonly Queue<string> _goneOrder = new();
+    private readonly Dictionary<string, (string CreatureId, CaptureVerdict Verdict)> _attempts = new(StringComparer.Ordinal);
+    private readonly Queue<string> _attemptOrder = new();
+    private readonly Dictionary<string, int> _throws = new(StringComparer.Ordinal);
+    private Random _random = Random.Shared;
+    private IGrainTimer? _tick;
+    private long _lastTickMs;
+    private long _sequence;
+    private CellId _cell;
+    private double _areaSquareKm;
 
-    private string CellId => this.GetPrimaryKeyString();
+    private string CellKey => this.GetPrimaryKeyString();
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _cell = CellId.Parse(CellKey);
+        var b = grid.Bounds(_cell);
+        _areaSquareKm = AreaSquareKm(b);
+        var seed = spawnOptions.Value.Seed ?? Random.Shared.Next();
+        _random = new Random(HashCode.Combine(seed, StringComparer.Ordinal.GetHashCode(CellKey)));
+        return Task.CompletedTask;
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        _tick?.Dispose();
+        foreach (var creature in _creatures.Values)
+        {
+            ReleaseFromZone(creature);
+        }
+
+        return Task.CompletedTask;
+    }
 
     public Task<ImmutableArray<Creature>> SetInterest(string playerId, CellInterest interest)
     {
@@ -18,22 +74,219 @@ internal sealed partial class CellGrain(ILogger<CellGrain> logger) : Grain, ICel
         if (interest == CellInterest.None)
         {
             _interest.Remove(playerId);
+            if (_interest.Count == 0)
+            {
+                StopTicking();
+            }
+
             return Task.FromResult(ImmutableArray<Creature>.Empty);
         }
 
         _interest[playerId] = interest;
-        if (!wasWatching)
-        {
-            LogWatch(logger, CellId, playerId, _interest.Count);
-        }
-
+        StartTicking();
         return Task.FromResult(wasWatching ? ImmutableArray<Creature>.Empty : [.. _creatures.Values]);
     }
 
     public Task<CellSnapshot> GetSnapshot()
     {
         var present = _interest.Where(p => p.Value == CellInterest.Present).Select(p => p.Key).Order(StringComparer.Ordinal);
-        return Task.FromResult(new CellSnapshot(CellId, [.. present], _interest.Count, [.. _creatures.Values]));
+        return Task.FromResult(new CellSnapshot(CellKey, [.. present], _interest.Count, [.. _creatures.Values]));
+    }
+
+    public Task AddCreature(Creature creature)
+    {
+        if (creature.CellId != CellKey || world.IsExcluded(creature.Position))
+        {
+            ReleaseFromZone(creature);
+            return Task.CompletedTask;
+        }
+
+        Spawn(creature);
+        return Task.CompletedTask;
+    }
+
+    public Task Exclude(byte[] areaWkb)
+    {
+        var area = new WKBReader().Read(areaWkb);
+        foreach (var creature in _creatures.Values.ToList())
+        {
+            if (area.Covers(new Point(creature.Longitude, creature.Latitude)))
+            {
+                Despawn(creature, DespawnReasons.Excluded);
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public async Task<CaptureVerdict> TryCapture(CaptureAttempt attempt)
+    {
+        if (_attempts.TryGetValue(attempt.AttemptId, out var earlier) && earlier.CreatureId == attempt.CreatureId)
+        {
+            return earlier.Verdict;
+        }
+
+        var verdict = await Judge(attempt);
+        Remember(_attempts, _attemptOrder, attempt.AttemptId, (attempt.CreatureId, verdict));
+        return verdict;
+    }
+
+    private async Task<CaptureVerdict> Judge(CaptureAttempt attempt)
+    {
+        var now = clock.NowMs;
+        if (!_creatures.TryGetValue(attempt.CreatureId, out var creature))
+        {
+            return _gone.TryGetValue(attempt.CreatureId, out var gone) ? gone : new CaptureVerdict(CaptureOutcomes.NotFound, null, null, null);
+        }
+
+        _throws[creature.Id] = _throws.GetValueOrDefault(creature.Id) + 1;
+        if (creature.ExpiresAtMs <= now)
+        {
+            Despawn(creature, DespawnReasons.Expired);
+            return new CaptureVerdict(CaptureOutcomes.Expired, null, null, null);
+        }
+
+        var distance = GeoMath.DistanceMeters(new GeoPoint(attempt.Latitude, attempt.Longitude), creature.Position);
+        if (distance > captureOptions.Value.EncounterRangeMeters)
+        {
+            return new CaptureVerdict(CaptureOutcomes.TooFar, Math.Round(distance, 1), null, null);
+        }
+
+        var probability = catalog.TryGet(creature.Species, out var species) ? catalog.CatchProbability(species.Rarity) : 0.5;
+        if (_random.NextDouble() >= probability)
+        {
+            return new CaptureVerdict(CaptureOutcomes.Escaped, Math.Round(distance, 1), null, null);
+        }
+
+        // The commit point: with PostgreSQL, a unique key on the creature decides the winner even if
+        // a membership change briefly gave this cell two activations on two nodes.
+        var winner = attempt.PlayerId;
+        var throws = _throws.GetValueOrDefault(creature.Id);
+        var record = new CaptureRecord(creature.Id, attempt.PlayerId, creature.Species, creature.Rarity, creature.Latitude, creature.Longitude,
+            DateTimeOffset.FromUnixTimeMilliseconds(now), throws, Math.Max(0, throws - 1));
+        if (ledger is not null)
+        {
+            winner = await ledger.CommitWinnerAsync(record);
+        }
+
+        var verdict = new CaptureVerdict(CaptureOutcomes.Captured, Math.Round(distance, 1), winner, now);
+        var lost = verdict with { Outcome = CaptureOutcomes.AlreadyCaptured, DistanceMeters = null };
+        if (_creatures.ContainsKey(creature.Id))
+        {
+            Despawn(creature, DespawnReasons.Captured, winner, now);
+            Remember(_gone, _goneOrder, creature.Id, lost);
+        }
+
+        return winner == attempt.PlayerId ? verdict : lost;
+    }
+
+    private void StartTicking()
+    {
+        if (_tick is not null)
+        {
+            return;
+        }
+
+        _lastTickMs = clock.NowMs;
+        var period = spawnOptions.Value.TickInterval;
+        _tick = this.RegisterGrainTimer(Tick, new GrainTimerCreationOptions(TimeSpan.Zero, period) { KeepAlive = true });
+    }
+
+    private void StopTicking()
+    {
+        _tick?.Dispose();
+        _tick = null;
+    }
+
+    /// <summary>One spawn tick: expire, honour exclusions, top up ambient creatures, collect sponsor-zone draws.</summary>
+    private async Task Tick(CancellationToken cancellationToken)
+    {
+        var now = clock.NowMs;
+        var elapsed = TimeSpan.FromMilliseconds(Math.Max(0, now - _lastTickMs));
+        _lastTickMs = now;
+
+        foreach (var creature in _creatures.Values.ToList())
+        {
+            if (creature.ExpiresAtMs <= now)
+            {
+                Despawn(creature, DespawnReasons.Expired);
+            }
+            else if (world.IsExcluded(creature.Position))
+            {
+                Despawn(creature, DespawnReasons.Excluded);
+            }
+        }
+
+        var ambientAlive = _creatures.Values.Count(c => c.SponsorZoneId is null);
+        var due = ambient.SpawnsDue(_areaSquareKm, ambientAlive, elapsed, _random);
+        for (var i = 0; i < due; i++)
+        {
+            var point = grid.RandomPointIn(_cell, _random);
+            if (world.IsExcluded(point))
+            {
+                continue; // Never inside an exclusion zone; the deficit is made up on a later tick.
+            }
+
+            var species = ambient.PickSpecies(_random);
+            Spawn(new Creature($"a{_cell.Row:x}{_cell.Column:x}-{now:x}-{++_sequence:x}", species.Id, species.Rarity.ToWire(),
+                point.Latitude, point.Longitude, now, now + (long)spawnOptions.Value.CreatureLifetime.TotalMilliseconds, CellKey, null));
+        }
+
+        foreach (var zone in world.ZonesOverlapping(grid.Bounds(_cell)))
+        {
+            var draws = await GrainFactory.GetGrain<IZoneGrain>(zone.Zone.Id).DrawSpawns();
+            foreach (var creature in draws)
+            {
+                if (creature.CellId == CellKey)
+                {
+                    Spawn(creature);
+                }
+                else
+                {
+                    await GrainFactory.GetGrain<ICellGrain>(creature.CellId).AddCreature(creature);
+                }
+            }
+        }
+    }
+
+    private void Spawn(Creature creature)
+    {
+        _creatures[creature.Id] = creature;
+        if (history.Enabled)
+        {
+            history.Spawn(new SpawnRecord(creature.Id, creature.Species, creature.Rarity, creature.Latitude, creature.Longitude,
+                DateTimeOffset.FromUnixTimeMilliseconds(creature.SpawnedAtMs), DateTimeOffset.FromUnixTimeMilliseconds(creature.ExpiresAtMs),
+                creature.CellId, creature.SponsorZoneId is { } z ? Guid.Parse(z) : null));
+        }
+
+        Publish(new CellEvent(CellEventKind.Spawned, creature, null, null, creature.SpawnedAtMs));
+    }
+
+    private void Despawn(Creature creature, string reason, string? winner = null, long? atMs = null)
+    {
+        if (!_creatures.Remove(creature.Id))
+        {
+            return;
+        }
+
+        _throws.Remove(creature.Id);
+        if (reason != DespawnReasons.Captured)
+        {
+            Remember(_gone, _goneOrder, creature.Id, new CaptureVerdict(
+                reason == DespawnReasons.Expired ? CaptureOutcomes.Expired : CaptureOutcomes.NotFound, null, null, null));
+        }
+
+        ReleaseFromZone(creature);
+        LogDespawn(logger, CellKey, creature.Id, reason);
+        Publish(new CellEvent(CellEventKind.Despawned, creature, reason, winner, atMs ?? clock.NowMs));
+    }
+
+    private void ReleaseFromZone(Creature creature)
+    {
+        if (creature.SponsorZoneId is { } zoneId)
+        {
+            GrainFactory.GetGrain<IZoneGrain>(zoneId).Release(creature.Id);
+        }
     }
 
     /// <summary>Tells every watching player; one-way calls so a slow player never holds the cell up.</summary>
@@ -41,10 +294,29 @@ internal sealed partial class CellGrain(ILogger<CellGrain> logger) : Grain, ICel
     {
         foreach (var playerId in _interest.Keys)
         {
-            GrainFactory.GetGrain<IPlayerGrain>(playerId).OnCellEvent(CellId, cellEvent);
+            GrainFactory.GetGrain<IPlayerGrain>(playerId).OnCellEvent(CellKey, cellEvent);
         }
     }
 
-    [LoggerMessage(EventId = 2001, Level = LogLevel.Debug, Message = "Cell {CellId}: player {PlayerId} watching ({Watchers} watchers)")]
-    private static partial void LogWatch(ILogger logger, string cellId, string playerId, int watchers);
+    private static void Remember<T>(Dictionary<string, T> map, Queue<string> order, string key, T value)
+    {
+        if (map.TryAdd(key, value))
+        {
+            order.Enqueue(key);
+            if (order.Count > MaxRemembered)
+            {
+                map.Remove(order.Dequeue());
+            }
+        }
+    }
+
+    private static double AreaSquareKm(CellBounds b)
+    {
+        var r = GeoMath.EarthRadiusMeters / 1000;
+        var dLon = GeoMath.ToRadians(b.East - b.West);
+        return r * r * dLon * Math.Abs(Math.Sin(GeoMath.ToRadians(b.North)) - Math.Sin(GeoMath.ToRadians(b.South)));
+    }
+
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Debug, Message = "Cell {CellId}: creature {CreatureId} despawned ({Reason})")]
+    private static partial void LogDespawn(ILogger logger, string cellId, string creatureId, string reason);
 }

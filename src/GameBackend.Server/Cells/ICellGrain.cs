@@ -5,8 +5,8 @@ namespace GameBackend.Server.Cells;
 
 /// <summary>
 /// One map cell, keyed by its <see cref="Domain.Cells.CellId"/> text. Knows which players stand in
-/// it (for activity-driven spawning) and which players watch it (their view covers it, for pushes),
-/// and owns the creatures inside it.
+/// it and which watch it (their view covers it), owns the creatures inside it, spawns while anyone
+/// watches, and referees capture races: being single-threaded, it lets exactly one throw win.
 /// </summary>
 [Alias("GameBackend.ICellGrain")]
 public interface ICellGrain : IGrainWithStringKey
@@ -17,6 +17,18 @@ public interface ICellGrain : IGrainWithStringKey
 
     [Alias("GetSnapshot")]
     Task<CellSnapshot> GetSnapshot();
+
+    /// <summary>Places a creature spawned elsewhere (a sponsor zone's draw) into this cell.</summary>
+    [Alias("AddCreature")]
+    Task AddCreature(Creature creature);
+
+    /// <summary>Despawns (reason <c>excluded</c>) every creature inside the area (WKB, lon/lat).</summary>
+    [Alias("Exclude")]
+    Task Exclude(byte[] areaWkb);
+
+    /// <summary>One throw in a capture race, judged from the thrower's last accepted position.</summary>
+    [Alias("TryCapture")]
+    Task<CaptureVerdict> TryCapture(CaptureAttempt attempt);
 }
 
 /// <summary>How a player relates to a cell.</summary>
@@ -39,3 +51,18 @@ public sealed record CellSnapshot(
     [property: Id(1)] ImmutableArray<string> PresentPlayers,
     [property: Id(2)] int Watchers,
     [property: Id(3)] ImmutableArray<Creature> Creatures);
+
+[GenerateSerializer, Immutable, Alias("GameBackend.CaptureAttempt")]
+public sealed record CaptureAttempt(
+    [property: Id(0)] string CreatureId,
+    [property: Id(1)] string AttemptId,
+    [property: Id(2)] string PlayerId,
+    [property: Id(3)] double Latitude,
+    [property: Id(4)] double Longitude);
+
+[GenerateSerializer, Immutable, Alias("GameBackend.CaptureVerdict")]
+public sealed record CaptureVerdict(
+    [property: Id(0)] string Outcome,
+    [property: Id(1)] double? DistanceMeters,
+    [property: Id(2)] string? WinnerPlayerId,
+    [property: Id(3)] long? CapturedAtMs);

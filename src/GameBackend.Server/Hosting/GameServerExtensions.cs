@@ -5,6 +5,7 @@ using GameBackend.Domain.Cells;
 using GameBackend.Server.Health;
 using GameBackend.Server.Identity;
 using GameBackend.Server.Realtime;
+using GameBackend.Server.Spawning;
 using MessagePack;
 using MessagePack.Resolvers;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
@@ -37,6 +38,13 @@ public static class GameServerExtensions
             services.AddSingleton(new GameClock(TimeProvider.System));
         }
 
+        services.AddOptions<SpawnOptions>().BindConfiguration(SpawnOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<CaptureOptions>().BindConfiguration(CaptureOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton(CatalogSetup.Load);
+        services.AddSingleton(CatalogSetup.AmbientRules);
+        services.AddSingleton<WorldCache>();
+        services.AddHostedService(sp => sp.GetRequiredService<WorldCache>());
+        services.AddSingleton<IWorldChanges, WorldChanges>();
         services.AddSingleton(sp => new CellGrid(sp.GetRequiredService<IOptions<WorldOptions>>().Value.CellSizeMeters));
 
         builder.AddGameData();
@@ -60,6 +68,7 @@ public static class GameServerExtensions
 
         app.MapOpenApi();
         app.MapIdentityApi();
+        app.MapSpeciesApi();
         app.MapHub<GameHub>(Contracts.HubMethods.Path, options =>
         {
             var transport = app.Services.GetRequiredService<IOptions<TransportOptions>>().Value;

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using GameBackend.Domain.Movement;
+using GameBackend.Server.Cells;
 using GameBackend.Server.Creatures;
 
 namespace GameBackend.Server.Players;
@@ -20,6 +21,10 @@ public interface IPlayerGrain : IGrainWithStringKey
 
     [Alias("GetNearby")]
     ValueTask<ImmutableArray<NearbyView>> GetNearby();
+
+    /// <summary>Throws at a creature from the server's last accepted position; retries of an attempt id get the same answer.</summary>
+    [Alias("TryCapture")]
+    Task<CaptureVerdict> TryCapture(string creatureId, string attemptId);
 
     /// <summary>A watched cell reports a creature change; the player updates its view and pushes it to its clients.</summary>
     [Alias("OnCellEvent"), OneWay]

@@ -4,6 +4,7 @@ using GameBackend.Domain.Geo;
 using GameBackend.Domain.Movement;
 using GameBackend.Server.Cells;
 using GameBackend.Server.Creatures;
+using GameBackend.Contracts;
 using GameBackend.Data.History;
 using GameBackend.Server.History;
 using GameBackend.Server.Hosting;
@@ -20,6 +21,7 @@ internal sealed partial class PlayerGrain(
     GameClock clock,
     IPlayerPush push,
     IGameHistory history,
+    IOptions<Spawning.CaptureOptions> capture,
     ILogger<PlayerGrain> logger) : Grain, IPlayerGrain
 {
     // Device clocks lie; the history column still needs a representable time.
@@ -32,6 +34,12 @@ internal sealed partial class PlayerGrain(
     // the current cell only, so it changes exactly when the player crosses a boundary.
     private readonly Dictionary<string, CellInterest> _view = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Creature> _visible = new(StringComparer.Ordinal);
+    // Throws already answered (retries are idempotent) and creatures that left the view, for a
+    // clear answer to late throws. Both bounded.
+    private readonly Dictionary<string, CaptureVerdict> _attempts = new(StringComparer.Ordinal);
+    private readonly Queue<string> _attemptOrder = new();
+    private readonly Dictionary<string, CaptureVerdict> _gone = new(StringComparer.Ordinal);
+    private readonly Queue<string> _goneOrder = new();
     private CellId? _cell;
     private string? _cellText;
     private IGrainTimer? _presenceTimer;
@@ -91,6 +99,54 @@ internal sealed partial class PlayerGrain(
             ? NearbyFrom(new GeoPoint(last.Latitude, last.Longitude), NowMs())
             : ImmutableArray<NearbyView>.Empty);
 
+    public async Task<CaptureVerdict> TryCapture(string creatureId, string attemptId)
+    {
+        if (_attempts.TryGetValue(attemptId, out var earlier))
+        {
+            return earlier;
+        }
+
+        var verdict = await Judge(creatureId, attemptId);
+        Remember(_attempts, _attemptOrder, attemptId, verdict);
+        return verdict;
+    }
+
+    private async Task<CaptureVerdict> Judge(string creatureId, string attemptId)
+    {
+        var now = NowMs();
+        if (_movement.StrikesAt(now) >= capture.Value.StrikeLimit || _movement.Last is not { } last)
+        {
+            return new CaptureVerdict(CaptureOutcomes.Rejected, null, null, null);
+        }
+
+        if (!_visible.TryGetValue(creatureId, out var creature))
+        {
+            return _gone.TryGetValue(creatureId, out var gone) ? gone : new CaptureVerdict(CaptureOutcomes.NotFound, null, null, null);
+        }
+
+        // Range is judged by the cell from this position: the server's, never the request's.
+        var verdict = await GrainFactory.GetGrain<ICellGrain>(creature.CellId)
+            .TryCapture(new CaptureAttempt(creatureId, attemptId, PlayerId, last.Latitude, last.Longitude));
+        if (verdict.Outcome == CaptureOutcomes.Captured && verdict.WinnerPlayerId == PlayerId && history.Enabled)
+        {
+            LogCaptured(logger, PlayerId, creatureId);
+        }
+
+        return verdict;
+    }
+
+    private static void Remember(Dictionary<string, CaptureVerdict> map, Queue<string> order, string key, CaptureVerdict value)
+    {
+        if (map.TryAdd(key, value))
+        {
+            order.Enqueue(key);
+            if (order.Count > 256)
+            {
+                map.Remove(order.Dequeue());
+            }
+        }
+    }
+
     public async Task OnCellEvent(string cellId, CellEvent cellEvent)
     {
         if (!_view.ContainsKey(cellId))
@@ -107,6 +163,24 @@ internal sealed partial class PlayerGrain(
                 break;
             case CellEventKind.Despawned:
                 _visible.Remove(creature.Id);
+                Remember(_gone, _goneOrder, creature.Id, cellEvent.Reason switch
+                {
+                    DespawnReasons.Captured => new CaptureVerdict(CaptureOutcomes.AlreadyCaptured, null, cellEvent.WinnerPlayerId, cellEvent.AtMs),
+                    DespawnReasons.Expired => new CaptureVerdict(CaptureOutcomes.Expired, null, null, null),
+                    _ => new CaptureVerdict(CaptureOutcomes.NotFound, null, null, null),
+                });
+                if (cellEvent.Reason == DespawnReasons.Captured && cellEvent.WinnerPlayerId is { } winner)
+                {
+                    await push.CreatureCaptured(PlayerId, new CreatureCaptured
+                    {
+                        CreatureId = creature.Id,
+                        Species = creature.Species,
+                        WinnerPlayerId = winner,
+                        CapturedAt = cellEvent.AtMs,
+                        CellId = creature.CellId,
+                    });
+                }
+
                 await push.CreatureDespawned(PlayerId, cellEvent);
                 break;
         }
@@ -226,6 +300,9 @@ internal sealed partial class PlayerGrain(
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Player {PlayerId}: implausible speed {Speed:F1} m/s rejected; strikes now {Strikes}")]
     private static partial void LogImplausibleSpeed(ILogger logger, string playerId, double speed, int strikes);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Debug, Message = "Player {PlayerId} captured {CreatureId}")]
+    private static partial void LogCaptured(ILogger logger, string playerId, string creatureId);
 
     [LoggerMessage(EventId = 1002, Level = LogLevel.Debug, Message = "Player {PlayerId} entered cell {CellId}; watching {Cells} cells")]
     private static partial void LogCrossed(ILogger logger, string playerId, string cellId, int cells);

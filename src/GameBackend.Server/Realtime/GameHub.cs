@@ -54,6 +54,32 @@ public sealed partial class GameHub(IGrainFactory grains, GameClock clock, ILogg
     /// <summary>Creatures within the visibility radius of the last accepted position, nearest first.</summary>
     public async Task<NearbyCreature[]> GetNearby() => WireMapper.ToNearby(await Player().GetNearby());
 
+    /// <summary>Throws at a creature; exactly one thrower wins; the same attemptId always gets the same answer.</summary>
+    public async Task<CaptureResult> TryCapture(CaptureRequest? request)
+    {
+        if (request is null || string.IsNullOrWhiteSpace(request.CreatureId) || string.IsNullOrWhiteSpace(request.AttemptId) ||
+            request.CreatureId.Length > 128 || request.AttemptId.Length > 128)
+        {
+            return new CaptureResult
+            {
+                AttemptId = request?.AttemptId ?? "",
+                CreatureId = request?.CreatureId ?? "",
+                Outcome = CaptureOutcomes.Rejected,
+            };
+        }
+
+        var verdict = await Player().TryCapture(request.CreatureId, request.AttemptId);
+        return new CaptureResult
+        {
+            AttemptId = request.AttemptId,
+            CreatureId = request.CreatureId,
+            Outcome = verdict.Outcome,
+            DistanceMeters = verdict.DistanceMeters,
+            WinnerPlayerId = verdict.WinnerPlayerId,
+            CapturedAt = verdict.CapturedAtMs,
+        };
+    }
+
     public override Task OnConnectedAsync()
     {
         LogConnected(logger, Context.UserIdentifier ?? "?", Context.ConnectionId);
