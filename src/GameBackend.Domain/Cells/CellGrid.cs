@@ -62,6 +62,14 @@ public sealed class CellGrid
         return new CellBounds(south, north, ColumnWest(columns, cell.Column), ColumnWest(columns, cell.Column + 1));
     }
 
+    /// <summary>The cell's area on the sphere, m² (what spawn densities per km² are applied to).</summary>
+    public double AreaSquareMeters(CellId cell)
+    {
+        var b = Bounds(cell);
+        var sinBand = Math.Sin(GeoMath.ToRadians(b.North)) - Math.Sin(GeoMath.ToRadians(b.South));
+        return GeoMath.EarthRadiusMeters * GeoMath.EarthRadiusMeters * sinBand * GeoMath.ToRadians(b.East - b.West);
+    }
+
     public bool IsValid(CellId cell) =>
         cell.SizeMeters == SizeMeters && cell.Row >= 0 && cell.Row < RowCount &&
         cell.Column >= 0 && cell.Column < _columnsPerRow[cell.Row];
