@@ -1,0 +1,198 @@
+using System.Collections.Concurrent;
+using GameBackend.Contracts;
+using GameBackend.Domain.Geo;
+using GameBackend.Server.Tests.Infrastructure;
+using Microsoft.AspNetCore.SignalR.Client;
+
+namespace GameBackend.Server.Tests;
+
+/// <summary>A server with a dense ambient spawn so creatures appear within a few fake seconds.</summary>
+public sealed class SpawningServerFixture : IAsyncLifetime
+{
+    public TestServer Server { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Server = await TestServer.StartAsync(new Dictionary<string, string?>
+    {
+        ["Game:Spawning:TickInterval"] = "00:00:00.050",
+        ["Game:Spawning:AmbientPerSquareKm"] = "1500",
+        ["Game:Spawning:Seed"] = "1234",
+    });
+
+    public async Task DisposeAsync() => await Server.DisposeAsync();
+}
+
+[CollectionDefinition(Name)]
+public sealed class SpawningCollection : ICollectionFixture<SpawningServerFixture>
+{
+    public const string Name = "spawning";
+}
+
+[Collection(SpawningCollection.Name)]
+public sealed class CaptureRaceTests(SpawningServerFixture fixture)
+{
+    private TestServer Server => fixture.Server;
+    private long Now => Server.Time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    [Fact]
+    public async Task Creatures_spawn_around_an_active_player_and_are_pushed_and_listed_nearest_first()
+    {
+        await using var player = await Server.ConnectPlayerAsync(WireProtocol.MessagePack);
+        var spawned = new ConcurrentQueue<CreatureSpawned>();
+        var first = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        player.Connection.On<CreatureSpawned>(GameEvents.CreatureSpawned, s => { spawned.Enqueue(s); first.TrySetResult(); });
+        var here = new GeoPoint(35.6812, 139.7671);
+        Assert.True((await player.MoveToAsync(here.Latitude, here.Longitude, Now)).Accepted);
+
+        // Nothing spawns while game time stands still; ten fake seconds fill the cells.
+        Server.Time.Advance(TimeSpan.FromSeconds(10));
+        await first.Task.WaitAsync(TestServer.Timeout);
+
+        var ack = await player.MoveToAsync(here.Latitude, here.Longitude, Now);
+        Assert.NotEmpty(ack.Nearby);
+        Assert.Equal(ack.Nearby.OrderBy(n => n.DistanceMeters).Select(n => n.CreatureId), ack.Nearby.Select(n => n.CreatureId));
+        foreach (var n in ack.Nearby)
+        {
+            var at = new GeoPoint(n.Latitude, n.Longitude);
+            Assert.InRange(n.DistanceMeters, 0, 200);
+            Assert.Equal(GeoMath.DistanceMeters(here, at), n.DistanceMeters, 0.1);
+            Assert.Equal(GeoMath.InitialBearingDegrees(here, at), n.BearingDegrees, 0.1);
+            Assert.Contains(n.Rarity, new[] { "common", "uncommon", "rare", "epic", "legendary" });
+            Assert.True(n.ExpiresAt > Now);
+            Assert.Null(n.SponsorZoneId);
+        }
+
+        var nearby = await player.Connection.InvokeAsync<NearbyCreature[]>(HubMethods.GetNearby).WaitAsync(TestServer.Timeout);
+        Assert.Equal(ack.Nearby.Select(n => n.CreatureId), nearby.Select(n => n.CreatureId));
+        Assert.Contains(spawned, s => ack.Nearby.Any(n => n.CreatureId == s.CreatureId));
+    }
+
+    [Fact]
+    public async Task Two_hundred_throwers_at_once_make_exactly_one_winner_and_everyone_is_answered()
+    {
+        var (scout, target) = await FindCreatureAsync(new GeoPoint(-33.8688, 151.2093));
+        await using var _ = scout;
+
+        // Each thrower's first fix puts it on the creature (a first fix has no speed check).
+        var throwers = await Task.WhenAll(Enumerable.Range(0, 200).Select(async i =>
+        {
+            var p = await Server.ConnectPlayerAsync(i % 2 == 0 ? WireProtocol.Json : WireProtocol.MessagePack);
+            var ack = await p.MoveToAsync(target.Latitude, target.Longitude, Now);
+            Assert.Contains(ack.Nearby, n => n.CreatureId == target.CreatureId);
+            return p;
+        }));
+        var captured = new ConcurrentBag<CreatureCaptured>();
+        foreach (var t in throwers)
+        {
+            t.Connection.On<CreatureCaptured>(GameEvents.CreatureCaptured, c => captured.Add(c));
+        }
+
+        try
+        {
+            using var start = new SemaphoreSlim(0);
+            var throws = throwers.Select(async (t, i) =>
+            {
+                await start.WaitAsync(TestServer.Timeout);
+                return await t.Connection.InvokeAsync<CaptureResult>(HubMethods.TryCapture,
+                    new CaptureRequest { CreatureId = target.CreatureId, AttemptId = "attempt-" + i }).WaitAsync(TestServer.Timeout);
+            }).ToList();
+            start.Release(throwers.Length);
+            var results = await Task.WhenAll(throws);
+
+            Assert.Equal(200, results.Length);
+            var winners = results.Where(r => r.Outcome == CaptureOutcomes.Captured).ToList();
+            var winner = Assert.Single(winners);
+            Assert.All(results, r => Assert.Contains(r.Outcome, new[] { CaptureOutcomes.Captured, CaptureOutcomes.AlreadyCaptured, CaptureOutcomes.Escaped }));
+            Assert.All(results.Where(r => r.Outcome == CaptureOutcomes.AlreadyCaptured), r => Assert.Equal(winner.WinnerPlayerId, r.WinnerPlayerId));
+            var winnerIndex = results.ToList().IndexOf(winner);
+            Assert.Equal(throwers[winnerIndex].PlayerId, winner.WinnerPlayerId);
+
+            // Retrying an attempt id gets the same answer.
+            var retry = await throwers[winnerIndex].Connection.InvokeAsync<CaptureResult>(HubMethods.TryCapture,
+                new CaptureRequest { CreatureId = target.CreatureId, AttemptId = "attempt-" + winnerIndex }).WaitAsync(TestServer.Timeout);
+            Assert.Equal(winner, retry);
+
+            // Gone from every view, and everyone watching was told who won.
+            foreach (var t in throwers.Take(20))
+            {
+                var nearby = await t.Connection.InvokeAsync<NearbyCreature[]>(HubMethods.GetNearby).WaitAsync(TestServer.Timeout);
+                Assert.DoesNotContain(nearby, n => n.CreatureId == target.CreatureId);
+            }
+
+            await Eventually(() => captured.Count(c => c.CreatureId == target.CreatureId) >= throwers.Length);
+            Assert.All(captured, c => Assert.Equal(winner.WinnerPlayerId, c.WinnerPlayerId));
+
+            var late = await throwers[0].Connection.InvokeAsync<CaptureResult>(HubMethods.TryCapture,
+                new CaptureRequest { CreatureId = target.CreatureId, AttemptId = "late" }).WaitAsync(TestServer.Timeout);
+            Assert.Equal(winnerIndex == 0 ? CaptureOutcomes.Captured : CaptureOutcomes.AlreadyCaptured, winnerIndex == 0 ? retry.Outcome : late.Outcome);
+        }
+        finally
+        {
+            await Task.WhenAll(throwers.Select(t => t.DisposeAsync().AsTask()));
+        }
+    }
+
+    [Fact]
+    public async Task Too_far_unknown_expired_and_spoof_flagged_throws_are_refused()
+    {
+        var (scout, target) = await FindCreatureAsync(new GeoPoint(51.5007, -0.1246));
+        await using var _ = scout;
+
+        // 120 m away: sees it (200 m view) but is out of the 50 m encounter range.
+        var away = GeoMath.Destination(new GeoPoint(target.Latitude, target.Longitude), 180, 120);
+        await using var far = await Server.ConnectPlayerAsync(WireProtocol.Json);
+        Assert.True((await far.MoveToAsync(away.Latitude, away.Longitude, Now)).Accepted);
+        var tooFar = await Throw(far, target.CreatureId, "far-1");
+        Assert.Equal(CaptureOutcomes.TooFar, tooFar.Outcome);
+        Assert.InRange(tooFar.DistanceMeters!.Value, 119, 121);
+
+        Assert.Equal(CaptureOutcomes.NotFound, (await Throw(far, "no-such-creature", "far-2")).Outcome);
+
+        // Three implausible jumps make a spoofer; it may not throw even standing on the creature.
+        await using var spoofer = await Server.ConnectPlayerAsync(WireProtocol.MessagePack);
+        Assert.True((await spoofer.MoveToAsync(target.Latitude, target.Longitude, Now)).Accepted);
+        for (var i = 0; i < 3; i++)
+        {
+            Server.Time.Advance(TimeSpan.FromSeconds(1));
+            Assert.Equal(RejectReasons.ImplausibleSpeed, (await spoofer.MoveToAsync(target.Latitude + 1, target.Longitude, Now)).Reason);
+        }
+
+        Assert.Equal(CaptureOutcomes.Rejected, (await Throw(spoofer, target.CreatureId, "spoof-1")).Outcome);
+
+        // Past its lifetime the creature has expired for everyone.
+        Server.Time.Advance(TimeSpan.FromMinutes(16));
+        var expired = await Throw(scout, target.CreatureId, "scout-late");
+        Assert.Contains(expired.Outcome, new[] { CaptureOutcomes.Expired });
+    }
+
+    private static Task<CaptureResult> Throw(TestPlayer player, string creatureId, string attemptId) =>
+        player.Connection.InvokeAsync<CaptureResult>(HubMethods.TryCapture, new CaptureRequest { CreatureId = creatureId, AttemptId = attemptId })
+            .WaitAsync(TestServer.Timeout);
+
+    /// <summary>A scout stands at <paramref name="place"/> until a creature appears, then reports it.</summary>
+    private async Task<(TestPlayer Scout, NearbyCreature Creature)> FindCreatureAsync(GeoPoint place)
+    {
+        var scout = await Server.ConnectPlayerAsync(WireProtocol.Json);
+        Assert.True((await scout.MoveToAsync(place.Latitude, place.Longitude, Now)).Accepted);
+        using var cts = new CancellationTokenSource(TestServer.Timeout);
+        while (true)
+        {
+            Server.Time.Advance(TimeSpan.FromSeconds(1));
+            var nearby = await scout.Connection.InvokeAsync<NearbyCreature[]>(HubMethods.GetNearby, cts.Token);
+            if (nearby.Length > 0)
+            {
+                return (scout, nearby[0]);
+            }
+
+            await Task.Delay(20, cts.Token);
+        }
+    }
+
+    private static async Task Eventually(Func<bool> condition)
+    {
+        using var cts = new CancellationTokenSource(TestServer.Timeout);
+        while (!condition())
+        {
+            await Task.Delay(20, cts.Token);
+        }
+    }
+}
