@@ -224,6 +224,18 @@ public sealed class SpawnZoneRulesTests
     }
 
     [Fact]
+    public void A_kept_sampler_draws_the_same_points_as_one_off_calls()
+    {
+        var zone = Zone(new PolygonShape(Rect(13.40, 52.50, 13.42, 52.52)));
+        Geometry[] exclusions = [Rect(13.40, 52.50, 13.41, 52.51)];
+        var sampler = new ZoneSampler(zone.Shape, exclusions);
+        for (var seed = 0; seed < 50; seed++)
+        {
+            Assert.Equal(SpawnZoneRules.RandomPointIn(zone, new Random(seed), exclusions), sampler.Next(new Random(seed)));
+        }
+    }
+
+    [Fact]
     public void Zone_validation_names_each_problem()
     {
         var good = Zone(new CircleShape(Berlin, 300));
