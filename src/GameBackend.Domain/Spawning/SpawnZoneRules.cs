@@ -158,74 +158,13 @@ public static class SpawnZoneRules
     /// <summary>
     /// A point uniformly distributed over the zone's area on the sphere and outside every exclusion
     /// geometry (boundaries count as inside), or null if none was found in
-    /// <paramref name="maxAttempts"/> tries (e.g. the zone is almost entirely excluded).
+    /// <paramref name="maxAttempts"/> tries (e.g. the zone is almost entirely excluded). To draw many
+    /// points from one zone, keep a <see cref="ZoneSampler"/> instead: it prepares the geometries once.
     /// </summary>
     public static GeoPoint? RandomPointIn(
         SpawnZone zone, Random random, IReadOnlyList<Geometry>? exclusions = null, int maxAttempts = DefaultMaxAttempts)
     {
         ArgumentNullException.ThrowIfNull(zone);
-        ArgumentNullException.ThrowIfNull(random);
-        exclusions ??= [];
-        Func<Random, GeoPoint?> candidate = zone.Shape switch
-        {
-            CircleShape c => r => PointInCircle(c, r),
-            PolygonShape p => PolygonSampler(p.Geometry),
-            _ => throw new ArgumentOutOfRangeException(nameof(zone)),
-        };
-
-        for (var attempt = 0; attempt < maxAttempts; attempt++)
-        {
-            if (candidate(random) is { } point && !IsExcluded(point, exclusions))
-            {
-                return point;
-            }
-        }
-
-        return null;
-    }
-
-    private static bool IsExcluded(GeoPoint point, IReadOnlyList<Geometry> exclusions)
-    {
-        if (exclusions.Count == 0)
-        {
-            return false;
-        }
-
-        var p = ZoneGeometry.Factory.CreatePoint(new Coordinate(point.Longitude, point.Latitude));
-        foreach (var exclusion in exclusions)
-        {
-            if (exclusion.Covers(p))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    private static GeoPoint PointInCircle(CircleShape circle, Random random)
-    {
-        // Uniform over the spherical cap: the area within angle θ grows as sin²(θ/2), so draw
-        // sin(θ/2) = sqrt(u)·sin(δ/2) (for small caps, the familiar radius = R·sqrt(u)).
-        var delta = circle.RadiusMeters / GeoMath.EarthRadiusMeters;
-        var theta = 2 * Math.Asin(Math.Sqrt(random.NextDouble()) * Math.Sin(delta / 2));
-        return GeoMath.Destination(circle.Center, random.NextDouble() * 360.0, theta * GeoMath.EarthRadiusMeters);
-    }
-
-    private static Func<Random, GeoPoint?> PolygonSampler(Geometry geometry)
-    {
-        // Rejection sampling over the envelope, uniform in (longitude, sin latitude): equal areas on
-        // the sphere get equal chances, so the result is uniform over the polygon's true area.
-        var envelope = geometry.EnvelopeInternal;
-        var prepared = NetTopologySuite.Geometries.Prepared.PreparedGeometryFactory.Prepare(geometry);
-        var sinSouth = Math.Sin(GeoMath.ToRadians(envelope.MinY));
-        var sinNorth = Math.Sin(GeoMath.ToRadians(envelope.MaxY));
-        return random =>
-        {
-            var lat = GeoMath.ToDegrees(Math.Asin(sinSouth + (random.NextDouble() * (sinNorth - sinSouth))));
-            var lon = envelope.MinX + (random.NextDouble() * envelope.Width);
-            var point = ZoneGeometry.Factory.CreatePoint(new Coordinate(lon, lat));
-            return prepared.Contains(point) ? new GeoPoint(lat, lon) : null;
-        };
+        return new ZoneSampler(zone.Shape, exclusions).Next(random, maxAttempts);
     }
 }

@@ -174,6 +174,24 @@ public sealed class CellGridTests
         }
     }
 
+    [Theory]
+    [InlineData(25_000)]
+    [InlineData(100_000)]
+    public void Cell_areas_add_up_to_the_sphere(int size)
+    {
+        var grid = new CellGrid(size);
+        var total = 0.0;
+        for (var row = 0; row < grid.RowCount; row++)
+        {
+            for (var col = 0; col < grid.ColumnsInRow(row); col++)
+            {
+                total += grid.AreaSquareMeters(new CellId(size, row, col));
+            }
+        }
+
+        Assert.InRange(total / (4 * Math.PI * GeoMath.EarthRadiusMeters * GeoMath.EarthRadiusMeters), 1 - 1e-9, 1 + 1e-9);
+    }
+
     [Fact]
     public void Foreign_cells_are_refused()
     {
