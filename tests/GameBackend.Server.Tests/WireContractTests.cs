@@ -51,3 +51,15 @@ public sealed class WireContractTests(ServerFixture fixture)
         Assert.Equal(10.0, Convert.ToDouble(state["heading"], System.Globalization.CultureInfo.InvariantCulture));
     }
 }
+
+/// <summary>The domain's rejection reasons are the wire strings clients switch on.</summary>
+public sealed class ReasonStringTests
+{
+    [Fact]
+    public void Domain_reasons_equal_the_wire_reasons()
+    {
+        var domain = typeof(Domain.Movement.MovementValidator.Reasons).GetFields().Select(f => (string)f.GetValue(null)!).Order();
+        var wire = typeof(RejectReasons).GetFields().Select(f => (string)f.GetValue(null)!).Where(r => r != RejectReasons.Malformed).Order();
+        Assert.Equal(wire, domain);
+    }
+}
