@@ -155,6 +155,17 @@ public static class GameEvents
     public const string CreatureDespawned = "creatureDespawned";
     /// <summary>Payload <see cref="Contracts.CreatureCaptured"/>.</summary>
     public const string CreatureCaptured = "creatureCaptured";
+
+    /// <summary>This node is stopping: reconnect (the load balancer sends you to another node). Payload <see cref="Contracts.ServerShutdown"/>.</summary>
+    public const string ServerShutdown = "serverShutdown";
+}
+
+/// <summary>Pushed as <c>serverShutdown</c> when the node a client is connected to stops gracefully.</summary>
+[MessagePackObject]
+public sealed record ServerShutdown
+{
+    /// <summary>How long to wait before reconnecting, milliseconds.</summary>
+    [Key("reconnectAfterMs")] public long ReconnectAfterMs { get; init; }
 }
 
 /// <summary>Names of hub methods a client invokes.</summary>

@@ -25,6 +25,7 @@ internal sealed partial class CellGrain(
     IOptions<SpawnOptions> spawnOptions,
     IOptions<CaptureOptions> captureOptions,
     IGameHistory history,
+    Telemetry.GameMetrics metrics,
     ILogger<CellGrain> logger,
     CaptureLedger? ledger = null) : Grain, ICellGrain
 {
@@ -49,6 +50,7 @@ internal sealed partial class CellGrain(
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        metrics.CellGrains(1);
         _cell = CellId.Parse(CellKey);
         var b = grid.Bounds(_cell);
         _areaSquareKm = AreaSquareKm(b);
@@ -60,6 +62,7 @@ internal sealed partial class CellGrain(
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         _tick?.Dispose();
+        metrics.CellGrains(-1);
         foreach (var creature in _creatures.Values)
         {
             ReleaseFromZone(creature);
@@ -173,6 +176,7 @@ internal sealed partial class CellGrain(
         var lost = verdict with { Outcome = CaptureOutcomes.AlreadyCaptured, DistanceMeters = null };
         if (_creatures.ContainsKey(creature.Id))
         {
+            metrics.Captured(creature.Rarity);
             Despawn(creature, DespawnReasons.Captured, winner, now);
             Remember(_gone, _goneOrder, creature.Id, lost);
         }
@@ -252,6 +256,7 @@ internal sealed partial class CellGrain(
     private void Spawn(Creature creature)
     {
         _creatures[creature.Id] = creature;
+        metrics.Spawned(creature.Rarity, creature.SponsorZoneId is not null);
         if (history.Enabled)
         {
             history.Spawn(new SpawnRecord(creature.Id, creature.Species, creature.Rarity, creature.Latitude, creature.Longitude,

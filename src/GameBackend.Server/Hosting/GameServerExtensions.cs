@@ -6,6 +6,7 @@ using GameBackend.Server.Health;
 using GameBackend.Server.Identity;
 using GameBackend.Server.Realtime;
 using GameBackend.Server.Spawning;
+using GameBackend.Server.Telemetry;
 using MessagePack;
 using MessagePack.Resolvers;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
@@ -56,6 +57,9 @@ public static class GameServerExtensions
         services.AddHealthChecks()
             .AddCheck<SiloHealthCheck>("orleans-silo", tags: ["ready"]);
         services.AddHostedService<StartupReport>();
+        services.AddGameTelemetry();
+        services.AddSingleton<ConnectionDrain>();
+        services.AddHostedService(sp => sp.GetRequiredService<ConnectionDrain>());
         return builder;
     }
 
@@ -75,6 +79,7 @@ public static class GameServerExtensions
             options.ApplicationMaxBufferSize = transport.MaxMessageBytes;
             options.TransportMaxBufferSize = transport.MaxOutgoingBufferBytes;
         });
+        app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
         return app;

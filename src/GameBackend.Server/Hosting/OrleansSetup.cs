@@ -31,6 +31,7 @@ internal static class OrleansSetup
 
             silo.Configure<GrainCollectionOptions>(o => o.CollectionAge = TimeSpan.FromMinutes(10));
             silo.AddMemoryGrainStorageAsDefault();
+            silo.AddActivityPropagation();
         });
         return builder;
     }

@@ -22,6 +22,7 @@ internal sealed partial class PlayerGrain(
     IPlayerPush push,
     IGameHistory history,
     IOptions<Spawning.CaptureOptions> capture,
+    Telemetry.GameMetrics metrics,
     ILogger<PlayerGrain> logger) : Grain, IPlayerGrain
 {
     // Device clocks lie; the history column still needs a representable time.
@@ -48,6 +49,7 @@ internal sealed partial class PlayerGrain(
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        metrics.PlayerGrains(1);
         var period = TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerSecond, _world.PresenceTimeout.Ticks / 2));
         _presenceTimer = this.RegisterGrainTimer(ExpirePresence, new GrainTimerCreationOptions(period, period) { KeepAlive = false });
         return Task.CompletedTask;
@@ -56,6 +58,7 @@ internal sealed partial class PlayerGrain(
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         _presenceTimer?.Dispose();
+        metrics.PlayerGrains(-1);
         await LeaveAllCells();
     }
 

@@ -1,6 +1,7 @@
 using GameBackend.Contracts;
 using GameBackend.Server.Hosting;
 using GameBackend.Server.Players;
+using GameBackend.Server.Telemetry;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
 
@@ -13,7 +14,7 @@ namespace GameBackend.Server.Realtime;
 /// The player id always comes from the token (<see cref="HubCallerContext.UserIdentifier"/>).
 /// </summary>
 [Authorize]
-public sealed partial class GameHub(IGrainFactory grains, GameClock clock, ILogger<GameHub> logger) : Hub
+public sealed partial class GameHub(IGrainFactory grains, GameClock clock, GameMetrics metrics, ConnectionDrain drain, ILogger<GameHub> logger) : Hub
 {
     /// <summary>Validates and applies one fix; answers with the ack and what is near.</summary>
     public async Task<LocationAck> UpdateLocation(LocationUpdate? update)
@@ -24,6 +25,7 @@ public sealed partial class GameHub(IGrainFactory grains, GameClock clock, ILogg
         }
 
         var result = await Player().UpdateLocation(WireMapper.ToFix(update, NowMs()));
+        metrics.LocationUpdate(result.Reason);
         return WireMapper.ToAck(update.Seq, result);
     }
 
@@ -40,6 +42,7 @@ public sealed partial class GameHub(IGrainFactory grains, GameClock clock, ILogg
             }
 
             var result = await player.UpdateLocation(WireMapper.ToFix(update, NowMs()));
+            metrics.LocationUpdate(result.Reason);
             if (!result.Accepted)
             {
                 await Clients.Caller.SendAsync(
@@ -83,12 +86,16 @@ public sealed partial class GameHub(IGrainFactory grains, GameClock clock, ILogg
     public override Task OnConnectedAsync()
     {
         LogConnected(logger, Context.UserIdentifier ?? "?", Context.ConnectionId);
+        metrics.Connected(1);
+        drain.Add(Context.ConnectionId);
         return Task.CompletedTask;
     }
 
     public override Task OnDisconnectedAsync(Exception? exception)
     {
         LogDisconnected(logger, Context.UserIdentifier ?? "?", Context.ConnectionId, exception?.Message);
+        metrics.Connected(-1);
+        drain.Remove(Context.ConnectionId);
         return Task.CompletedTask;
     }
 

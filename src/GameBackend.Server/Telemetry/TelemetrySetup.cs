@@ -1,0 +1,24 @@
+using GameBackend.Data.History;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+
+namespace GameBackend.Server.Telemetry;
+
+internal static class TelemetrySetup
+{
+    /// <summary>Metrics scraped by Prometheus at <c>/metrics</c>; traces from the hub through the grains (exported where an OTLP collector is configured).</summary>
+    public static IServiceCollection AddGameTelemetry(this IServiceCollection services)
+    {
+        services.AddSingleton<GameMetrics>();
+        services.AddOpenTelemetry()
+            .WithMetrics(metrics => metrics
+                .AddMeter(GameMetrics.MeterName, HistoryWriter.MeterName, "Microsoft.Orleans", "Microsoft.AspNetCore.Hosting",
+                    "Microsoft.AspNetCore.Server.Kestrel", "Microsoft.AspNetCore.Http.Connections")
+                .AddRuntimeInstrumentation()
+                .AddPrometheusExporter())
+            .WithTracing(tracing => tracing
+                .AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", "Microsoft.AspNetCore.SignalR.Server")
+                .AddAspNetCoreInstrumentation());
+        return services;
+    }
+}
