@@ -4,7 +4,10 @@ using System.Text.Json.Serialization;
 using GameBackend.Domain.Cells;
 using GameBackend.Server.Health;
 using GameBackend.Server.Identity;
+using GameBackend.Server.Operators;
+using GameBackend.Server.Players;
 using GameBackend.Server.Realtime;
+using GameBackend.Server.Sponsors;
 using MessagePack;
 using MessagePack.Resolvers;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
@@ -43,6 +46,7 @@ public static class GameServerExtensions
         builder.AddGameOrleans();
         services.AddGameIdentity(builder.Configuration);
         services.AddGameRealtime(builder.Configuration);
+        services.AddRestApis(builder.Configuration);
         services.AddProblemDetails();
         services.AddOpenApi();
         services.AddHealthChecks()
@@ -60,6 +64,9 @@ public static class GameServerExtensions
 
         app.MapOpenApi();
         app.MapIdentityApi();
+        app.MapSponsorApi();
+        app.MapOperatorApi();
+        app.MapPlayerDataApi();
         app.MapHub<GameHub>(Contracts.HubMethods.Path, options =>
         {
             var transport = app.Services.GetRequiredService<IOptions<TransportOptions>>().Value;
