@@ -185,6 +185,16 @@ public sealed class SponsorZoneTests(RestFixture fixture) : IClassFixture<RestFi
         Assert.True(errors.ContainsKey(field), $"Expected an error for {field}, got {errors.ToJsonString()}");
     }
 
+    [Theory]
+    [InlineData("{\"name\":")]
+    [InlineData("{\"name\":\"x\",\"maxAlive\":\"lots\"}")]
+    public async Task Malformed_json_is_a_400_problem(string body)
+    {
+        var (id, key) = await fixture.CreateSponsorAsync();
+        var response = await Http.SendJsonAsync(HttpMethod.Post, $"/api/sponsors/{id}/zones", body, Rest.Sponsor(key));
+        await response.AssertProblemAsync(HttpStatusCode.BadRequest);
+    }
+
     [Fact]
     public async Task A_sponsor_cannot_see_or_change_another_sponsors_zones()
     {
