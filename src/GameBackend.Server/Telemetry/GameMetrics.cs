@@ -5,7 +5,7 @@ namespace GameBackend.Server.Telemetry;
 
 /// <summary>
 /// The game's own instruments (meter <c>GameBackend</c>), exported with the runtime, ASP.NET Core,
-/// Orleans and history meters on <c>/metrics</c>. Counters take a <see cref="TagList"/> so the hot
+/// Orleans and history meters on <c>/metrics</c>. Counters take a <see cref="System.Diagnostics.TagList"/> so the hot
 /// path records without allocating.
 /// </summary>
 public sealed class GameMetrics : IDisposable
