@@ -104,6 +104,18 @@ public sealed class ZoneStore(NpgsqlDataSource dataSource)
         return await ReadAllAsync(cmd, cancellationToken);
     }
 
+    /// <summary>
+    /// Server-side (all sponsors): every zone that has not ended by <paramref name="at"/>, including
+    /// ones that start later (the spawner's schedule check decides when they are live). What each
+    /// node's zone cache loads.
+    /// </summary>
+    public async Task<IReadOnlyList<SponsorZone>> ListNotEndedAsync(DateTimeOffset at, CancellationToken cancellationToken = default)
+    {
+        await using var cmd = dataSource.CreateCommand($"select {ZoneColumns} from sponsor_zones where ends_at is null or ends_at > @at order by id");
+        cmd.Parameters.AddWithValue("at", at);
+        return await ReadAllAsync(cmd, cancellationToken);
+    }
+
     /// <summary>Previews the effect of the exclusion zones on an area: the effective geometry (null
     /// when nothing is left) and whether anything was removed.</summary>
     public async Task<(Geometry? Effective, bool Clipped)> ClipAsync(Polygon requested, CancellationToken cancellationToken = default)

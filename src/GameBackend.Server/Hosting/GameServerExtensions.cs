@@ -46,12 +46,14 @@ public static class GameServerExtensions
         services.AddOptions<CaptureOptions>().BindConfiguration(CaptureOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton(CatalogSetup.Load);
         services.AddSingleton(CatalogSetup.AmbientRules);
-        services.AddSingleton<WorldCache>();
-        services.AddHostedService(sp => sp.GetRequiredService<WorldCache>());
         services.AddSingleton<IWorldChanges, WorldChanges>();
         services.AddSingleton(sp => new CellGrid(sp.GetRequiredService<IOptions<WorldOptions>>().Value.CellSizeMeters));
 
         builder.AddGameData();
+
+        // After the data layer, whose start-up migrates the schema the zone cache reads.
+        services.AddSingleton<WorldCache>();
+        services.AddHostedService(sp => sp.GetRequiredService<WorldCache>());
         builder.AddGameOrleans();
         services.AddGameIdentity(builder.Configuration);
         services.AddGameRealtime(builder.Configuration);

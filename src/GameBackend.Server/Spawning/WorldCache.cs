@@ -21,7 +21,6 @@ public sealed record CachedZone(SpawnZone Zone, Envelope Bounds);
 public sealed partial class WorldCache(
     IServiceProvider services, IOptions<SpawnOptions> options, GameClock clock, ILogger<WorldCache> logger) : BackgroundService
 {
-    private static readonly Envelope World = new(-180, 180, -90, 90);
     private volatile Snapshot _snapshot = Snapshot.Empty;
     private readonly SemaphoreSlim _reload = new(1, 1);
 
@@ -81,7 +80,7 @@ public sealed partial class WorldCache(
         await _reload.WaitAsync(cancellationToken);
         try
         {
-            var zones = await store.ListActiveInEnvelopeAsync(World, clock.UtcNow, cancellationToken);
+            var zones = await store.ListNotEndedAsync(clock.UtcNow, cancellationToken);
             var exclusions = await store.ListExclusionsAsync(cancellationToken);
             var cached = new List<CachedZone>(zones.Count);
             foreach (var zone in zones)
