@@ -161,7 +161,9 @@ public static class GameServerExtensions
             {
                 o.AddFilter<HubErrorFilter>();
                 o.EnableDetailedErrors = false;
-                o.MaximumParallelInvocationsPerClient = 1;
+                // A phone streaming its location (StreamLocation holds one invocation open) must still
+                // be able to throw and ask for state; per-player ordering is the player grain's job.
+                o.MaximumParallelInvocationsPerClient = 4;
                 o.StreamBufferCapacity = 16;
             })
             .AddJsonProtocol(o =>

@@ -14,6 +14,9 @@ public sealed partial class ConnectionDrain(IHubContext<GameHub> hub, IHostAppli
 
     public int Count => _local.Count;
 
+    /// <summary>True once this node is stopping: new connections are refused so they cannot hold the shutdown up.</summary>
+    public bool Stopping => lifetime.ApplicationStopping.IsCancellationRequested;
+
     public void Add(string connectionId) => _local.TryAdd(connectionId, 0);
 
     public void Remove(string connectionId) => _local.TryRemove(connectionId, out _);

@@ -85,6 +85,14 @@ public sealed partial class GameHub(IGrainFactory grains, GameClock clock, GameM
 
     public override Task OnConnectedAsync()
     {
+        if (drain.Stopping)
+        {
+            // A reconnect racing a graceful stop would otherwise keep the node alive until the
+            // shutdown timeout; the client retries and the load balancer picks another node.
+            Context.Abort();
+            return Task.CompletedTask;
+        }
+
         LogConnected(logger, Context.UserIdentifier ?? "?", Context.ConnectionId);
         metrics.Connected(1);
         drain.Add(Context.ConnectionId);

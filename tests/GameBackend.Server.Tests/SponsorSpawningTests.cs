@@ -1,0 +1,162 @@
+using System.Collections.Concurrent;
+using System.Net;
+using GameBackend.Contracts;
+using GameBackend.Domain.Geo;
+using GameBackend.Server.Tests.Infrastructure;
+using GameBackend.Server.Tests.Rest;
+using Microsoft.AspNetCore.SignalR.Client;
+
+namespace GameBackend.Server.Tests;
+
+/// <summary>
+/// Sponsor zones spawning through the whole stack: REST → PostgreSQL → zone cache → cell ticks →
+/// zone grain → pushes. Ambient spawning is off so every creature seen is the zone's.
+/// </summary>
+public sealed class SponsorSpawningTests : IAsyncLifetime
+{
+    private const string AdminKey = "spawning-tests-admin-key-0123";
+    private static readonly GeoPoint Shop = new(52.5290, 13.4010);
+    private TestDatabase _database = null!;
+    private TestServer _server = null!;
+
+    private long Now => _server.Time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    public async Task InitializeAsync()
+    {
+        _database = await TestDatabase.CreateAsync("gb_spawn");
+        _server = await TestServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Postgres"] = _database.ConnectionString,
+            ["Operators:AdminKey"] = AdminKey,
+            ["Game:Spawning:TickInterval"] = "00:00:00.050",
+            ["Game:Spawning:AmbientPerSquareKm"] = "0",
+            ["Game:Spawning:Seed"] = "77",
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _server.DisposeAsync();
+        await _database.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_zone_spawns_inside_its_area_up_to_its_cap_and_an_exclusion_despawns_and_blocks()
+    {
+        var (sponsorId, apiKey) = await CreateSponsorAsync();
+        var create = await _server.Http.SendJsonAsync(HttpMethod.Post, $"/api/sponsors/{sponsorId}/zones", new
+        {
+            name = "Coffee door",
+            circle = new { latitude = Shop.Latitude, longitude = Shop.Longitude, radiusMeters = 60 },
+            species = new[] { new { speciesId = SpeciesIds()[0], weight = 1 } },
+            spawnsPerHour = 3600,
+            maxAlive = 5,
+        }, Rest.Rest.Sponsor(apiKey));
+        Assert.Equal(HttpStatusCode.Created, create.StatusCode);
+        var zoneId = (await create.ReadJsonAsync())["id"]!.GetValue<string>();
+
+        await using var player = await _server.ConnectPlayerAsync(WireProtocol.Json);
+        var spawned = new ConcurrentDictionary<string, CreatureSpawned>();
+        var despawned = new ConcurrentDictionary<string, CreatureDespawned>();
+        var order = new ConcurrentQueue<CreatureSpawned>();
+        player.Connection.On<CreatureSpawned>(GameEvents.CreatureSpawned, s => { spawned[s.CreatureId] = s; order.Enqueue(s); });
+        player.Connection.On<CreatureDespawned>(GameEvents.CreatureDespawned, d => despawned[d.CreatureId] = d);
+        Assert.True((await player.MoveToAsync(Shop.Latitude, Shop.Longitude, Now)).Accepted);
+
+        // An hour's worth of game time in one-minute steps: the rate would give 3,600, the cap allows 5 alive.
+        await Until(() => spawned.Count >= 5, advance: TimeSpan.FromMinutes(1));
+        for (var i = 0; i < 10; i++)
+        {
+            _server.Time.Advance(TimeSpan.FromSeconds(30));
+            await Task.Delay(60);
+        }
+
+        var alive = spawned.Keys.Except(despawned.Keys).ToList();
+        Assert.InRange(alive.Count, 1, 5);
+        Assert.All(spawned.Values, s =>
+        {
+            Assert.Equal(zoneId, s.SponsorZoneId);
+            Assert.InRange(GeoMath.DistanceMeters(Shop, new GeoPoint(s.Latitude, s.Longitude)), 0, 60.5);
+        });
+
+        // The north half of the zone becomes an exclusion zone: creatures there go at once, none spawn there again.
+        var north = Polygon(Shop.Latitude, Shop.Latitude + 0.01, Shop.Longitude - 0.01, Shop.Longitude + 0.01);
+        var inNorth = spawned.Values.Where(s => s.Latitude >= Shop.Latitude && !despawned.ContainsKey(s.CreatureId)).Select(s => s.CreatureId).ToList();
+        var exclusion = await _server.Http.SendJsonAsync(HttpMethod.Post, "/api/exclusion-zones", new { name = "School yard", polygon = north }, Rest.Rest.Admin(AdminKey));
+        Assert.Equal(HttpStatusCode.Created, exclusion.StatusCode);
+        await Until(() => inNorth.All(id => despawned.TryGetValue(id, out var d) && d.Reason == DespawnReasons.Excluded), advance: null);
+
+        var before = order.Count;
+        await Until(() => order.Count >= before + 5, advance: TimeSpan.FromMinutes(15));
+        Assert.All(order.Skip(before), s => Assert.True(s.Latitude < Shop.Latitude, $"{s.CreatureId} spawned in the excluded half"));
+    }
+
+    [Fact]
+    public async Task A_zone_spawns_only_inside_its_weekly_schedule()
+    {
+        var (sponsorId, apiKey) = await CreateSponsorAsync();
+        var opens = _server.Time.GetUtcNow().AddHours(2);
+        var create = await _server.Http.SendJsonAsync(HttpMethod.Post, $"/api/sponsors/{sponsorId}/zones", new
+        {
+            name = "Happy hour",
+            circle = new { latitude = Shop.Latitude, longitude = Shop.Longitude, radiusMeters = 50 },
+            species = new[] { new { speciesId = SpeciesIds()[1], weight = 1 } },
+            spawnsPerHour = 600,
+            maxAlive = 3,
+            schedule = new
+            {
+                timeZone = "UTC",
+                windows = new[] { new { day = opens.DayOfWeek.ToString().ToLowerInvariant(), start = opens.ToString("HH:mm"), end = opens.AddHours(1).ToString("HH:mm") } },
+            },
+        }, Rest.Rest.Sponsor(apiKey));
+        Assert.Equal(HttpStatusCode.Created, create.StatusCode);
+
+        await using var player = await _server.ConnectPlayerAsync(WireProtocol.MessagePack);
+        var spawned = new ConcurrentQueue<(CreatureSpawned Spawn, DateTimeOffset At)>();
+        player.Connection.On<CreatureSpawned>(GameEvents.CreatureSpawned, s => spawned.Enqueue((s, _server.Time.GetUtcNow())));
+        Assert.True((await player.MoveToAsync(Shop.Latitude, Shop.Longitude, Now)).Accepted);
+
+        // Closed for the next 110 minutes of game time.
+        for (var i = 0; i < 22; i++)
+        {
+            _server.Time.Advance(TimeSpan.FromMinutes(5));
+            Assert.True((await player.MoveToAsync(Shop.Latitude, Shop.Longitude, Now)).Accepted);
+            await Task.Delay(40);
+        }
+
+        Assert.Empty(spawned);
+        await Until(() => !spawned.IsEmpty, advance: TimeSpan.FromMinutes(1));
+        Assert.All(spawned, s => Assert.True(s.At >= opens.AddMinutes(-1), $"spawned at {s.At:O}, before the window at {opens:O}"));
+    }
+
+    private async Task<(Guid Id, string ApiKey)> CreateSponsorAsync()
+    {
+        var response = await _server.Http.SendJsonAsync(HttpMethod.Post, "/api/sponsors", new { name = "Kaffee " + Guid.NewGuid().ToString("N")[..6] }, Rest.Rest.Admin(AdminKey));
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var body = await response.ReadJsonAsync();
+        return (Guid.Parse(body["sponsorId"]!.GetValue<string>()), body["apiKey"]!.GetValue<string>());
+    }
+
+    private static string[] SpeciesIds() => [.. Domain.Spawning.SpeciesCatalog.Default.Species.Select(s => s.Id)];
+
+    private static object Polygon(double south, double north, double west, double east) => new
+    {
+        type = "Polygon",
+        coordinates = new[] { new[] { new[] { west, south }, new[] { east, south }, new[] { east, north }, new[] { west, north }, new[] { west, south } } },
+    };
+
+    /// <summary>Advances game time (if asked) until the condition holds; bounded by the test timeout.</summary>
+    private async Task Until(Func<bool> condition, TimeSpan? advance)
+    {
+        using var cts = new CancellationTokenSource(TestServer.Timeout);
+        while (!condition())
+        {
+            if (advance is { } step)
+            {
+                _server.Time.Advance(step);
+            }
+
+            await Task.Delay(50, cts.Token);
+        }
+    }
+}
