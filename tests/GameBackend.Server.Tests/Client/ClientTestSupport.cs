@@ -36,3 +36,41 @@ internal static class ClientTestSupport
 
     public static TaskCompletionSource Signal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 }
+
+/// <summary>Client SDK logs into the test output, so a failed reconnect test shows what the client went through.</summary>
+internal sealed class TestOutputLoggerProvider(Xunit.Abstractions.ITestOutputHelper output) : Microsoft.Extensions.Logging.ILoggerProvider
+{
+    private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
+
+    public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(TestOutputLoggerProvider provider, string category) : Microsoft.Extensions.Logging.ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => logLevel >= Microsoft.Extensions.Logging.LogLevel.Information;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (!IsEnabled(logLevel))
+            {
+                return;
+            }
+
+            try
+            {
+                provider.Log($"{category} {logLevel}: {formatter(state, exception)}");
+            }
+            catch (InvalidOperationException)
+            {
+                // The test has finished; xUnit refuses late output.
+            }
+        }
+    }
+
+    public void Log(string message) => output.WriteLine($"[{_clock.Elapsed.TotalSeconds,7:F3}s] {message}");
+}
