@@ -32,6 +32,9 @@ public sealed partial class GameClient : IAsyncDisposable
     // for SignalR to notice the loss instead of spinning on the dead connection.
     private static readonly TimeSpan TransportRetryPause = TimeSpan.FromMilliseconds(100);
 
+    // A throw whose connection keeps dying is probably killing it (e.g. an oversized message); stop then.
+    private const int MaxCaptureRetries = 3;
+
     private readonly GameClientOptions _options;
     private readonly Uri _serverUrl;
     private readonly BackoffRetryPolicy _backoff;
@@ -304,7 +307,8 @@ public sealed partial class GameClient : IAsyncDisposable
     /// <summary>
     /// Throws at a creature (<c>TryCapture</c>). If the connection fails before the answer arrives,
     /// the same attempt id is sent again after the reconnect; the server answers a repeated attempt
-    /// id with the original result, so a throw is never counted twice.
+    /// id with the original result, so a throw is never counted twice. After 3 lost connections
+    /// for the same throw the last transport error is thrown.
     /// </summary>
     /// <param name="creatureId">The creature thrown at.</param>
     /// <param name="attemptId">The attempt's id; a new one is generated when null.</param>
@@ -314,14 +318,14 @@ public sealed partial class GameClient : IAsyncDisposable
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(creatureId);
         var request = new CaptureRequest { CreatureId = creatureId, AttemptId = attemptId ?? Guid.NewGuid().ToString("N") };
-        while (true)
+        for (var retries = 0; ; retries++)
         {
             var connection = await WaitForConnectionAsync(cancellationToken).ConfigureAwait(false);
             try
             {
                 return await connection.InvokeAsync<CaptureResult>(HubMethods.TryCapture, request, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (IsTransportFailure(ex, cancellationToken))
+            catch (Exception ex) when (retries < MaxCaptureRetries && IsTransportFailure(ex, cancellationToken))
             {
                 LogRetryingAfterTransportFailure(_logger, HubMethods.TryCapture, ex.Message);
                 await Task.Delay(TransportRetryPause, cancellationToken).ConfigureAwait(false);
