@@ -269,7 +269,7 @@ public sealed partial class GameClient : IAsyncDisposable
                 {
                     await connection.SendAsync(HubMethods.StreamLocation, PumpAsync(source, finished, CancellationToken.None), cancellationToken).ConfigureAwait(false);
                 }
-                catch (Exception ex) when (IsTransportFailure(ex, cancellationToken))
+                catch (Exception ex) when (IsTransportFailure(ex, connection, cancellationToken))
                 {
                     LogRetryingAfterTransportFailure(_logger, HubMethods.StreamLocation, ex.Message);
                     await Task.Delay(TransportRetryPause, cancellationToken).ConfigureAwait(false);
@@ -325,7 +325,7 @@ public sealed partial class GameClient : IAsyncDisposable
             {
                 return await connection.InvokeAsync<CaptureResult>(HubMethods.TryCapture, request, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (retries < MaxCaptureRetries && IsTransportFailure(ex, cancellationToken))
+            catch (Exception ex) when (retries < MaxCaptureRetries && IsTransportFailure(ex, connection, cancellationToken))
             {
                 LogRetryingAfterTransportFailure(_logger, HubMethods.TryCapture, ex.Message);
                 await Task.Delay(TransportRetryPause, cancellationToken).ConfigureAwait(false);
@@ -464,7 +464,15 @@ public sealed partial class GameClient : IAsyncDisposable
             return;
         }
 
-        await ResyncAsync(connection, session.Token).ConfigureAwait(false);
+        try
+        {
+            await ResyncAsync(connection, session.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (session.IsCancellationRequested)
+        {
+            return;
+        }
+
         if (connection.State == HubConnectionState.Connected && !session.IsCancellationRequested)
         {
             SetState(GameClientState.Connected);
@@ -681,8 +689,14 @@ public sealed partial class GameClient : IAsyncDisposable
         return false;
     }
 
-    private bool IsTransportFailure(Exception error, CancellationToken cancellationToken) =>
-        error is not HubException && error is not ObjectDisposedException && !cancellationToken.IsCancellationRequested && !_disposed;
+    /// <summary>
+    /// Whether a call failed because its connection did, rather than being answered with an error.
+    /// A server-sent close fails pending calls with a <see cref="HubException"/> too, so a hub error
+    /// only counts as an answer while the connection is still up.
+    /// </summary>
+    private bool IsTransportFailure(Exception error, HubConnection connection, CancellationToken cancellationToken) =>
+        !cancellationToken.IsCancellationRequested && !_disposed && error is not ObjectDisposedException
+        && (error is not HubException || connection.State != HubConnectionState.Connected);
 
     private long NowMs() => _time.GetUtcNow().ToUnixTimeMilliseconds();
 

@@ -2,13 +2,14 @@ using System.Net;
 using GameBackend.Client;
 using GameBackend.Contracts;
 using GameBackend.Server.Tests.Infrastructure;
+using Microsoft.Extensions.Logging;
 using static GameBackend.Server.Tests.Client.ClientTestSupport;
 
 namespace GameBackend.Server.Tests.Client;
 
 /// <summary>The client SDK against the real server, once per protocol.</summary>
 [Collection(ServerCollection.Name)]
-public sealed class GameClientTests(ServerFixture fixture)
+public sealed class GameClientTests(ServerFixture fixture, Xunit.Abstractions.ITestOutputHelper output)
 {
     private static readonly TimeSpan Timeout = TestServer.Timeout;
     private TestServer Server => fixture.Server;
@@ -122,6 +123,35 @@ public sealed class GameClientTests(ServerFixture fixture)
         Assert.Equal(HttpStatusCode.BadRequest, connect.StatusCode);
         Assert.Equal(GameClientState.Disconnected, client.State);
         Assert.Null(client.PlayerId);
+    }
+
+    [Theory, MemberData(nameof(AllProtocols))]
+    public async Task A_throw_that_kills_its_connection_is_not_retried_forever_and_the_client_recovers(GameProtocol protocol)
+    {
+        using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(new TestOutputLoggerProvider(output)));
+        var options = Options(Server, protocol);
+        options.LoggerFactory = loggerFactory;
+        await using var client = new GameClient(options);
+        var reconnects = 0;
+        var recoveredFromEveryAttempt = Signal();
+        client.Reconnected += () =>
+        {
+            // The first attempt and its three retries each cost the connection.
+            if (Interlocked.Increment(ref reconnects) == 4)
+            {
+                recoveredFromEveryAttempt.TrySetResult();
+            }
+        };
+        await client.ConnectAsync().WaitAsync(Timeout);
+        Assert.True((await client.UpdateLocationAsync(new LocationUpdate { Latitude = 3, Longitude = 3 }).WaitAsync(Timeout)).Accepted);
+
+        // Over the server's 8 KiB message limit: the server closes the connection every time it arrives.
+        await Assert.ThrowsAnyAsync<Exception>(() => client.TryCaptureAsync(new string('c', 10_000)).WaitAsync(Timeout));
+
+        await recoveredFromEveryAttempt.Task.WaitAsync(Timeout);
+        Assert.Equal(GameClientState.Connected, client.State);
+        Assert.Equal(3, (await client.GetStateAsync().WaitAsync(Timeout)).Latitude);
+        Assert.Equal(4, reconnects);
     }
 
     [Fact]
