@@ -92,6 +92,11 @@ public sealed record ScenarioStats
     public IReadOnlyList<TimelinePoint> Timeline { get; init; } = [];
     /// <summary>Invocations dropped because the in-flight cap was reached.</summary>
     public long Overloaded { get; init; }
+    /// <summary>
+    /// Open model: delay between an invocation's intended time and the start of its body (timer and
+    /// thread-pool lag of the client itself). Included in the scenario latency, reported to tell client from server.
+    /// </summary>
+    public LatencyStats ScheduleLag { get; init; } = LatencyStats.Empty;
     /// <summary>Set when the scenario body asked to stop the run.</summary>
     public string? StopReason { get; init; }
     /// <summary>Extra numbers a scenario wants in the report (e.g. memory per connection).</summary>

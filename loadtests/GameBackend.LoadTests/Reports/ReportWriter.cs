@@ -87,6 +87,11 @@ public static class ReportWriter
         foreach (var s in r.Scenarios)
         {
             yield return ($"{s.Name} duration", $"{s.Duration.TotalSeconds.ToString("F1", Inv)} s, fail {F(s.FailPercent, 2)} %, client.overload {s.Overloaded}");
+            if (s.ScheduleLag.Count > 0)
+            {
+                yield return ($"{s.Name} schedule lag", $"p50 {F(s.ScheduleLag.Percent50)} ms, p99 {F(s.ScheduleLag.Percent99)} ms, max {F(s.ScheduleLag.MaxMs)} ms (client-side, included in latency)");
+            }
+
             foreach (var kv in s.Metrics)
             {
                 yield return ($"{s.Name} {kv.Key}", kv.Value);
