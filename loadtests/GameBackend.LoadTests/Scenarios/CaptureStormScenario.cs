@@ -83,7 +83,8 @@ public static class CaptureStormScenario
     private static async Task ConvergeAsync(LoadTestOptions options, Player[] players, (double Latitude, double Longitude) target,
         ConcurrentDictionary<string, (double, double)> seen, ScenarioInitContext init)
     {
-        var positions = players.Select(_ => Geo.Move(target.Latitude, target.Longitude, init.Random.NextDouble() * 360, 30 + init.Random.NextDouble() * 30)).ToArray();
+        var d = options.CaptureStartDistance;
+        var positions = players.Select(_ => Geo.Move(target.Latitude, target.Longitude, init.Random.NextDouble() * 360, d * (2.0 / 3 + init.Random.NextDouble() * 2 / 3))).ToArray();
         var step = WalkSpeed * FixInterval.TotalSeconds;
         for (var round = 0; round < 100; round++)
         {
