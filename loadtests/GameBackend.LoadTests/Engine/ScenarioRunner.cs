@@ -456,9 +456,17 @@ internal sealed class ScenarioRunner
         var overloaded = interval.OverloadedTotal - _lastOverloaded;
         _lastOverloaded = interval.OverloadedTotal;
         var ok = interval.Ok;
+        var second = Math.Round(Clock.GetElapsedTime(_measureStart, now).TotalSeconds, 3);
+        double previous;
+        lock (_timeline)
+        {
+            previous = _timeline.Count == 0 ? 0 : _timeline[^1].Second;
+        }
+
         var point = new TimelinePoint
         {
-            Second = Math.Round(Clock.GetElapsedTime(_measureStart, now).TotalSeconds, 3),
+            Second = second,
+            IntervalSeconds = Math.Max(second - previous, 0.001),
             OkCount = ok.TotalCount,
             FailCount = interval.Fail.TotalCount + overloaded,
             P50Ms = ok.TotalCount == 0 ? 0 : ok.GetValueAtPercentile(50) / 1000.0,

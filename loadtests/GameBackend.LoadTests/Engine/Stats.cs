@@ -61,6 +61,8 @@ public sealed record TimelinePoint
 {
     /// <summary>Seconds since measuring started (end of the second).</summary>
     public double Second { get; init; }
+    /// <summary>Length of this interval in seconds (1 except for the last, partial one).</summary>
+    public double IntervalSeconds { get; init; } = 1;
     /// <summary>Ok requests completed in this second.</summary>
     public long OkCount { get; init; }
     /// <summary>Failed requests completed (or dropped) in this second.</summary>

@@ -213,7 +213,7 @@ public static class ReportWriter
             sb.AppendLine(Chart("Latency per second (ms, from intended send time)", s.Timeline,
                 [("p50", "#1f77b4", p => p.P50Ms), ("p99", "#d62728", p => p.P99Ms)]));
             sb.AppendLine(Chart("Throughput per second", s.Timeline,
-                [("ok/s", "#2ca02c", p => p.OkCount), ("fail/s", "#d62728", p => p.FailCount)]));
+                [("ok/s", "#2ca02c", p => p.OkCount / p.IntervalSeconds), ("fail/s", "#d62728", p => p.FailCount / p.IntervalSeconds)]));
         }
 
         sb.AppendLine("<p>Scenario latency is measured from the intended send time (coordinated omission corrected, as wrk2).</p></body></html>");
