@@ -144,7 +144,8 @@ public sealed class LoadRunner
         if (_reportFolder is not null && _formats.Length > 0)
         {
             var name = string.IsNullOrEmpty(_reportFileName) ? $"load_{startedAt:yyyyMMdd_HHmmss}" : _reportFileName;
-            var files = await ReportWriter.WriteAsync(result, _reportFolder, name, _formats, cancellationToken);
+            // Written even when the run was cancelled (Ctrl+C): a partial report beats none.
+            var files = await ReportWriter.WriteAsync(result, _reportFolder, name, _formats, CancellationToken.None);
             result = result with { ReportFiles = files };
         }
 
