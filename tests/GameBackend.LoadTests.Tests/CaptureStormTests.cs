@@ -44,8 +44,30 @@ public sealed class CaptureStormTests
         Assert.Equal(12, stats.Steps.Single(s => s.Name == "throw").Ok.Count);
     }
 
+    [Theory]
+    [InlineData(HubProtocol.Json)]
+    [InlineData(HubProtocol.MessagePack)]
+    public async Task Large_results_spanning_many_websocket_frames_are_reassembled(HubProtocol protocol)
+    {
+        await using var app = await CreatureServer.StartAsync(buggy: false);
+        using var cts = new CancellationTokenSource(Timeout);
+        await using var connection = await RawHubConnection.ConnectAsync(GameApi.HubUrl(app.Address), "t", protocol, cts.Token);
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => connection.InvokeAsync(HubMethods.GetNearby, default, 0, cts.Token)));
+
+        foreach (var completion in results)
+        {
+            Assert.True(completion.FrameBytes > 64 * 1024);
+            var nearby = GamePayloads.Decode<NearbyCreature[]>(protocol, completion.Result);
+            Assert.Equal(Enumerable.Range(0, 1000).Select(i => $"creature-{i}"), nearby.Select(c => c.CreatureId));
+        }
+    }
+
     private sealed class CreatureHub(CreatureState state) : Hub
     {
+        public NearbyCreature[] GetNearby() =>
+            [.. Enumerable.Range(0, 1000).Select(i => new NearbyCreature { CreatureId = $"creature-{i}", Species = "s", Rarity = "common", Latitude = i, Longitude = i })];
+
         public LocationAck UpdateLocation(LocationUpdate update)
         {
             var near = Geo.Distance(update.Latitude, update.Longitude, state.Latitude, state.Longitude) < 50;
@@ -94,7 +116,7 @@ public sealed class CaptureStormTests
             var builder = WebApplication.CreateSlimBuilder(["--urls", "http://127.0.0.1:0"]);
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
             builder.Services.AddSingleton(new CreatureState { Buggy = buggy });
-            builder.Services.AddSignalR().AddJsonProtocol().AddMessagePackProtocol();
+            builder.Services.AddSignalR(o => o.MaximumReceiveMessageSize = 1 << 20).AddJsonProtocol().AddMessagePackProtocol();
             var app = builder.Build();
             app.UseWebSockets();
             app.MapPost("/api/players/login", (LoginRequest r) => Results.Ok(new LoginResponse { PlayerId = r.DeviceId, Token = "t" }));
