@@ -160,6 +160,9 @@ internal sealed class CpuSampler
     private readonly TimeSpan _clientStart;
     private readonly TimeSpan? _serverStart;
     private readonly long? _rssBefore;
+    private readonly long _allocatedStart = GC.GetTotalAllocatedBytes();
+    private readonly TimeSpan _pauseStart = GC.GetTotalPauseDuration();
+    private readonly int[] _collectionsStart = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
 
     private CpuSampler(int? serverPid)
     {
@@ -190,6 +193,9 @@ internal sealed class CpuSampler
         {
             ClientCpu = client,
             ClientMicrosPerMessage = client.TotalMicroseconds / n,
+            ClientAllocatedBytesPerMessage = (double)(GC.GetTotalAllocatedBytes() - _allocatedStart) / n,
+            ClientCollections = (GC.CollectionCount(0) - _collectionsStart[0], GC.CollectionCount(1) - _collectionsStart[1], GC.CollectionCount(2) - _collectionsStart[2]),
+            ClientGcPause = GC.GetTotalPauseDuration() - _pauseStart,
             ServerCpu = server,
             ServerMicrosPerMessage = server?.TotalMicroseconds / n,
             ServerRssBeforeBytes = _rssBefore,

@@ -455,7 +455,6 @@ internal sealed class ScenarioRunner
         var now = _measureEnd == 0 ? Clock.GetTimestamp() : Math.Max(_measureEnd, Clock.GetTimestamp());
         var overloaded = interval.OverloadedTotal - _lastOverloaded;
         _lastOverloaded = interval.OverloadedTotal;
-        var ok = interval.Ok;
         var second = Math.Round(Clock.GetElapsedTime(_measureStart, now).TotalSeconds, 3);
         double previous;
         lock (_timeline)
@@ -467,11 +466,11 @@ internal sealed class ScenarioRunner
         {
             Second = second,
             IntervalSeconds = Math.Max(second - previous, 0.001),
-            OkCount = ok.TotalCount,
-            FailCount = interval.Fail.TotalCount + overloaded,
-            P50Ms = ok.TotalCount == 0 ? 0 : ok.GetValueAtPercentile(50) / 1000.0,
-            P99Ms = ok.TotalCount == 0 ? 0 : ok.GetValueAtPercentile(99) / 1000.0,
-            MaxMs = ok.TotalCount == 0 ? 0 : HdrHistogram.HistogramExtensions.GetMaxValue(ok) / 1000.0,
+            OkCount = interval.OkCount,
+            FailCount = interval.FailCount + overloaded,
+            P50Ms = interval.P50Ms,
+            P99Ms = interval.P99Ms,
+            MaxMs = interval.MaxMs,
             InFlight = InFlight,
         };
         lock (_timeline)

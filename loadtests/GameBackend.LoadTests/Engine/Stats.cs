@@ -117,6 +117,12 @@ public sealed record CpuStats
     public TimeSpan ClientCpu { get; init; }
     /// <summary>Client CPU per invocation, µs.</summary>
     public double ClientMicrosPerMessage { get; init; }
+    /// <summary>Bytes the client allocated per invocation (GC.GetTotalAllocatedBytes delta).</summary>
+    public double ClientAllocatedBytesPerMessage { get; init; }
+    /// <summary>Client GC collections during measurement (gen0, gen1, gen2).</summary>
+    public (int Gen0, int Gen1, int Gen2) ClientCollections { get; init; }
+    /// <summary>Client time paused for GC during measurement.</summary>
+    public TimeSpan ClientGcPause { get; init; }
     /// <summary>Server process CPU time during measurement, if a PID was given.</summary>
     public TimeSpan? ServerCpu { get; init; }
     /// <summary>Server CPU per invocation, µs.</summary>

@@ -74,6 +74,7 @@ public static class ReportWriter
 
         yield return ("result", r.Passed ? "PASSED" : "FAILED");
         yield return ("client cpu", $"{r.Cpu.ClientCpu.TotalSeconds.ToString("F2", Inv)} s = {F(r.Cpu.ClientMicrosPerMessage, 1)} µs/message");
+        yield return ("client gc", $"{F(r.Cpu.ClientAllocatedBytesPerMessage, 0)} B allocated/message, collections {r.Cpu.ClientCollections.Gen0}/{r.Cpu.ClientCollections.Gen1}/{r.Cpu.ClientCollections.Gen2}, paused {r.Cpu.ClientGcPause.TotalMilliseconds.ToString("F0", Inv)} ms");
         if (r.Cpu.ServerCpu is { } server)
         {
             yield return ("server cpu", $"{server.TotalSeconds.ToString("F2", Inv)} s = {F(r.Cpu.ServerMicrosPerMessage ?? 0, 1)} µs/message");
