@@ -264,7 +264,7 @@ public sealed class RawHubConnection : IAsyncDisposable
                 }
             }
         }
-        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or ObjectDisposedException)
+        catch (Exception ex)
         {
             Fail(ex);
         }
@@ -402,13 +402,16 @@ public sealed class RawHubConnection : IAsyncDisposable
         Fail(new HubConnectionClosedException("Disposed."));
         try
         {
+            // The send loop ends once the completed queue is drained; only then may the close frame be sent
+            // (a WebSocket allows one send at a time).
+            await _sendLoop.WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-            if (_socket.State == WebSocketState.Open)
+            if (_socket.State == WebSocketState.Open && _sendLoop.IsCompleted)
             {
                 await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token);
             }
         }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
         {
         }
 
