@@ -96,14 +96,22 @@ public sealed class LoadRunner
         var stats = new List<ScenarioStats>();
         if (errors.Count == 0)
         {
-            using var progress = _progress ? ConsoleProgress.Start(runners) : null;
-            var run = Task.WhenAll(runners.Select(r => r.RunAsync()));
+            try
+            {
+                using var progress = _progress ? ConsoleProgress.Start(runners) : null;
+                var run = Task.WhenAll(runners.Select(r => r.RunAsync()));
 
-            await Task.WhenAll(runners.Select(r => r.MeasuringStarted.Task));
-            var sampler = CpuSampler.Start(_serverPid);
-            await run;
-            var totalMessages = runners.Sum(r => r.BuildStats().AllCount);
-            cpu = sampler.Stop(totalMessages);
+                await Task.WhenAll(runners.Select(r => r.MeasuringStarted.Task));
+                var sampler = CpuSampler.Start(_serverPid);
+                await run;
+                var totalMessages = runners.Sum(r => r.BuildStats().AllCount);
+                cpu = sampler.Stop(totalMessages);
+            }
+            catch (Exception ex)
+            {
+                // Clean must still run (connections, sponsors…); the run is failed, not thrown away.
+                errors.Add($"run failed: {ex.GetType().Name}: {ex.Message}");
+            }
         }
 
         foreach (var runner in initialised)
