@@ -73,4 +73,56 @@ public sealed class EngineTests
         Assert.False(result.Passed);
         Assert.Equal(1, result.ExitCode);
     }
+
+    [Fact]
+    public async Task Ramps_and_pauses_run_in_order_and_warm_up_is_discarded()
+    {
+        var maxConcurrent = 0;
+        var concurrent = 0;
+        var scenario = Scenario.Create("phases", async ctx =>
+            {
+                if (ctx.InstanceNumber < 0)
+                {
+                    await Task.Delay(5, ctx.CancellationToken);
+                    return Response.Ok();
+                }
+
+                // Closed-model copies: never more than the copies asked for.
+                InterlockedMax(ref maxConcurrent, Interlocked.Increment(ref concurrent));
+                await Task.Delay(5, ctx.CancellationToken);
+                Interlocked.Decrement(ref concurrent);
+                return Response.Ok();
+            })
+            .WithWarmUpDuration(TimeSpan.FromMilliseconds(200))
+            .WithLoadSimulations(
+                Simulation.RampingConstant(4, TimeSpan.FromMilliseconds(300)),
+                Simulation.KeepConstant(4, TimeSpan.FromMilliseconds(300)),
+                Simulation.Pause(TimeSpan.FromMilliseconds(100)),
+                Simulation.RampingInject(100, TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(400)),
+                Simulation.Inject(100, TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(200)));
+
+        var result = await LoadRunner.RegisterScenarios(scenario).RunAsync().WaitAsync(Timeout);
+        var stats = result.Scenario("phases");
+
+        Assert.True(result.Passed);
+        Assert.Equal(0, stats.Fail.Count);
+        Assert.InRange(maxConcurrent, 1, 4);
+        Assert.Equal(20 + 20, stats.ScheduleLag.Count); // ramp 0->100/s over 0.4 s integrates to 20, then 100/s for 0.2 s
+        Assert.InRange(stats.Duration.TotalSeconds, 1.3, double.MaxValue);
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        var current = Volatile.Read(ref target);
+        while (value > current)
+        {
+            var seen = Interlocked.CompareExchange(ref target, value, current);
+            if (seen == current)
+            {
+                return;
+            }
+
+            current = seen;
+        }
+    }
 }

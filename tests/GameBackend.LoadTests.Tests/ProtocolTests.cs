@@ -13,6 +13,37 @@ public sealed class ProtocolTests
 
     [Theory]
     [MemberData(nameof(Protocols))]
+    public void Hand_written_location_encoder_matches_the_contract(HubProtocol protocol)
+    {
+        var fix = new LocationFix(1_700_000_000_000_000, 1_700_000_000_123, 52.520_123_4, 13.404_987_6, 4.5, 359.9, 1.42, 0.1, -0.12, 0.31, 9.79);
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+
+        GamePayloads.WriteLocationUpdate(protocol, buffer, fix);
+
+        Assert.Equal(fix.ToContract(), GamePayloads.Decode<LocationUpdate>(protocol, buffer.WrittenMemory.ToArray()));
+        if (protocol == HubProtocol.MessagePack)
+        {
+            // String keys, camelCase: the map decodes with the same names JSON uses.
+            var json = MessagePack.MessagePackSerializer.ConvertToJson(buffer.WrittenMemory);
+            Assert.StartsWith("{\"seq\":1700000000000000,\"timestamp\":1700000000123,\"latitude\":", json, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void Varint_length_prefix_round_trips()
+    {
+        Span<byte> buffer = stackalloc byte[5];
+        foreach (var value in new[] { 0, 1, 127, 128, 300, 16_383, 16_384, 2_097_151, int.MaxValue })
+        {
+            var written = HubFrames.WriteVarInt(buffer, value);
+            Assert.True(HubFrames.TryReadVarInt(buffer[..written], out var read, out var consumed));
+            Assert.Equal((value, written), (read, consumed));
+            Assert.False(written > 1 && HubFrames.TryReadVarInt(buffer[..(written - 1)], out _, out _));
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Protocols))]
     public async Task Update_location_round_trips_with_camel_case_fields(HubProtocol protocol)
     {
         await using var server = await BaselineServer.StartAsync().WaitAsync(Timeout);

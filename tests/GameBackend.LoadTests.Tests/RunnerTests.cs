@@ -49,7 +49,7 @@ public sealed class RunnerTests
     [Fact]
     public async Task Injected_server_delay_shows_in_open_loop_percentiles()
     {
-        const double delayMs = 30;
+        const double delayMs = 100; // large next to scheduling noise on a busy shared machine
         await using var slow = await BaselineServer.StartAsync(delay: TimeSpan.FromMilliseconds(delayMs)).WaitAsync(Timeout);
         await using var fast = await BaselineServer.StartAsync().WaitAsync(Timeout);
 
@@ -58,7 +58,7 @@ public sealed class RunnerTests
         var fastStats = (await LoadRunner.RegisterScenarios(WalkersScenario.Create(Options(fast, HubProtocol.MessagePack, 20, 100, 1)))
             .RunAsync().WaitAsync(Timeout)).Scenario("walkers");
 
-        Assert.Equal(0, slowStats.Fail.Count);
+        Assert.True(slowStats.Fail.Count == 0, string.Join(", ", slowStats.Fail.StatusCodes));
         Assert.InRange(slowStats.Ok.Latency.Percent50, delayMs, double.MaxValue);
         Assert.InRange(slowStats.Ok.Latency.Percent99, delayMs, double.MaxValue);
         Assert.True(fastStats.Ok.Latency.Percent50 < delayMs, $"no-delay p50 {fastStats.Ok.Latency.Percent50} ms");

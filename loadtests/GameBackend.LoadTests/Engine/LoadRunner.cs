@@ -96,14 +96,22 @@ public sealed class LoadRunner
         var stats = new List<ScenarioStats>();
         if (errors.Count == 0)
         {
-            using var progress = _progress ? ConsoleProgress.Start(runners) : null;
-            var run = Task.WhenAll(runners.Select(r => r.RunAsync()));
+            try
+            {
+                using var progress = _progress ? ConsoleProgress.Start(runners) : null;
+                var run = Task.WhenAll(runners.Select(r => r.RunAsync()));
 
-            await Task.WhenAll(runners.Select(r => r.MeasuringStarted.Task));
-            var sampler = CpuSampler.Start(_serverPid);
-            await run;
-            var totalMessages = runners.Sum(r => r.BuildStats().AllCount);
-            cpu = sampler.Stop(totalMessages);
+                await Task.WhenAll(runners.Select(r => r.MeasuringStarted.Task));
+                var sampler = CpuSampler.Start(_serverPid);
+                await run;
+                var totalMessages = runners.Sum(r => r.BuildStats().AllCount);
+                cpu = sampler.Stop(totalMessages);
+            }
+            catch (Exception ex)
+            {
+                // Clean must still run (connections, sponsors…); the run is failed, not thrown away.
+                errors.Add($"run failed: {ex.GetType().Name}: {ex.Message}");
+            }
         }
 
         foreach (var runner in initialised)
@@ -144,7 +152,8 @@ public sealed class LoadRunner
         if (_reportFolder is not null && _formats.Length > 0)
         {
             var name = string.IsNullOrEmpty(_reportFileName) ? $"load_{startedAt:yyyyMMdd_HHmmss}" : _reportFileName;
-            var files = await ReportWriter.WriteAsync(result, _reportFolder, name, _formats, cancellationToken);
+            // Written even when the run was cancelled (Ctrl+C): a partial report beats none.
+            var files = await ReportWriter.WriteAsync(result, _reportFolder, name, _formats, CancellationToken.None);
             result = result with { ReportFiles = files };
         }
 
@@ -159,6 +168,9 @@ internal sealed class CpuSampler
     private readonly TimeSpan _clientStart;
     private readonly TimeSpan? _serverStart;
     private readonly long? _rssBefore;
+    private readonly long _allocatedStart = GC.GetTotalAllocatedBytes();
+    private readonly TimeSpan _pauseStart = GC.GetTotalPauseDuration();
+    private readonly int[] _collectionsStart = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
 
     private CpuSampler(int? serverPid)
     {
@@ -189,6 +201,9 @@ internal sealed class CpuSampler
         {
             ClientCpu = client,
             ClientMicrosPerMessage = client.TotalMicroseconds / n,
+            ClientAllocatedBytesPerMessage = (double)(GC.GetTotalAllocatedBytes() - _allocatedStart) / n,
+            ClientCollections = (GC.CollectionCount(0) - _collectionsStart[0], GC.CollectionCount(1) - _collectionsStart[1], GC.CollectionCount(2) - _collectionsStart[2]),
+            ClientGcPause = GC.GetTotalPauseDuration() - _pauseStart,
             ServerCpu = server,
             ServerMicrosPerMessage = server?.TotalMicroseconds / n,
             ServerRssBeforeBytes = _rssBefore,

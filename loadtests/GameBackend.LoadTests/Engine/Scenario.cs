@@ -78,10 +78,6 @@ public static class Scenario
         ArgumentNullException.ThrowIfNull(run);
         return new ScenarioProps(name, run);
     }
-
-    /// <summary>A scenario that only has init/clean work (e.g. a storm driven entirely from init).</summary>
-    public static ScenarioProps Empty(string name) =>
-        Create(name, static _ => Task.FromResult(Response.Ok())).WithLoadSimulations(Simulation.IterationsForConstant(1, 0));
 }
 
 /// <summary>A named part of a scenario with its own statistics.</summary>

@@ -32,6 +32,7 @@ internal sealed class ScenarioRunner
         Seed = Seeds.Combine(runSeed, props.Name);
         _frequency = clock.TimestampFrequency;
         Scenario = new StatsCollector(props.Name, _frequency);
+        ScheduleLag = new StatsCollector(props.Name + " schedule lag", _frequency);
         _stopCts = CancellationTokenSource.CreateLinkedTokenSource(runToken);
         _invocationCts = CancellationTokenSource.CreateLinkedTokenSource(runToken);
         InitContext = new ScenarioInitContext(props.Name, Seed, clock, runToken);
@@ -43,6 +44,9 @@ internal sealed class ScenarioRunner
     public ScenarioProps Props => _props;
     public ScenarioInitContext InitContext { get; }
     public StatsCollector Scenario { get; }
+
+    /// <summary>Open model: how late each invocation's body started compared with its intended time (client-side lag).</summary>
+    public StatsCollector ScheduleLag { get; }
     public CancellationToken InvocationToken => _invocationCts.Token;
     public long InFlight => Volatile.Read(ref _inFlight);
 
@@ -98,6 +102,7 @@ internal sealed class ScenarioRunner
                 await RunPhasesAsync(warmUpEnd, recording: false);
                 await StopWorkersAndDrainAsync(cancelLeftovers: false);
                 Scenario.Reset();
+                ScheduleLag.Reset();
                 foreach (var step in _steps.Values)
                 {
                     step.Reset();
@@ -149,6 +154,7 @@ internal sealed class ScenarioRunner
             Steps = steps,
             Timeline = TimelineSnapshot(),
             Overloaded = Scenario.Overloaded,
+            ScheduleLag = ScheduleLag.Snapshot(duration).Ok.Latency,
             StopReason = _stopReason,
             Metrics = new Dictionary<string, string>(InitContext.Metrics),
         };
@@ -209,7 +215,20 @@ internal sealed class ScenarioRunner
         SetCopies(0);
     }
 
-    private async Task RunInjectAsync(InjectSchedule schedule, TimeSpan during, long deadline, bool recording, CancellationToken token)
+    private Task RunInjectAsync(InjectSchedule schedule, TimeSpan during, long deadline, bool recording, CancellationToken token)
+    {
+        if (!ReferenceEquals(Clock, TimeProvider.System))
+        {
+            return InjectLoopAsync(schedule, during, deadline, recording, blocking: false, token);
+        }
+
+        // With the real clock the schedule runs on its own thread and sleeps with Thread.Sleep: ~1 ms
+        // granularity and no timer-queue plus thread-pool hop, so the client adds less schedule lag.
+        return Task.Factory.StartNew(() => InjectLoopAsync(schedule, during, deadline, recording, blocking: true, token),
+            token, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+    }
+
+    private async Task InjectLoopAsync(InjectSchedule schedule, TimeSpan during, long deadline, bool recording, bool blocking, CancellationToken token)
     {
         var start = Clock.GetTimestamp();
         var end = Math.Min(deadline, SaturatingAdd(start, ToTicks(during)));
@@ -240,7 +259,7 @@ internal sealed class ScenarioRunner
                 return;
             }
 
-            await DelayUntilAsync(Math.Min(next, end), token);
+            await DelayUntilAsync(Math.Min(next, end), token, blocking);
         }
     }
 
@@ -265,6 +284,11 @@ internal sealed class ScenarioRunner
 
     internal async Task RunOneAsync(ScenarioContext ctx)
     {
+        if (ctx.Recording && ctx.InstanceNumber < 0)
+        {
+            ScheduleLag.Record(Response.Ok(), Clock.GetTimestamp() - ctx.StartTimestamp);
+        }
+
         Response response;
         try
         {
@@ -431,15 +455,22 @@ internal sealed class ScenarioRunner
         var now = _measureEnd == 0 ? Clock.GetTimestamp() : Math.Max(_measureEnd, Clock.GetTimestamp());
         var overloaded = interval.OverloadedTotal - _lastOverloaded;
         _lastOverloaded = interval.OverloadedTotal;
-        var ok = interval.Ok;
+        var second = Math.Round(Clock.GetElapsedTime(_measureStart, now).TotalSeconds, 3);
+        double previous;
+        lock (_timeline)
+        {
+            previous = _timeline.Count == 0 ? 0 : _timeline[^1].Second;
+        }
+
         var point = new TimelinePoint
         {
-            Second = Math.Round(Clock.GetElapsedTime(_measureStart, now).TotalSeconds, 3),
-            OkCount = ok.TotalCount,
-            FailCount = interval.Fail.TotalCount + overloaded,
-            P50Ms = ok.TotalCount == 0 ? 0 : ok.GetValueAtPercentile(50) / 1000.0,
-            P99Ms = ok.TotalCount == 0 ? 0 : ok.GetValueAtPercentile(99) / 1000.0,
-            MaxMs = ok.TotalCount == 0 ? 0 : HdrHistogram.HistogramExtensions.GetMaxValue(ok) / 1000.0,
+            Second = second,
+            IntervalSeconds = Math.Max(second - previous, 0.001),
+            OkCount = interval.OkCount,
+            FailCount = interval.FailCount + overloaded,
+            P50Ms = interval.P50Ms,
+            P99Ms = interval.P99Ms,
+            MaxMs = interval.MaxMs,
             InFlight = InFlight,
         };
         lock (_timeline)
@@ -451,13 +482,26 @@ internal sealed class ScenarioRunner
         }
     }
 
-    private async Task DelayUntilAsync(long timestamp, CancellationToken token)
+    private Task DelayUntilAsync(long timestamp, CancellationToken token, bool blocking = false)
     {
         var wait = timestamp - Clock.GetTimestamp();
-        if (wait > 0)
+        if (wait <= 0)
         {
-            await Task.Delay(TimeSpan.FromSeconds((double)wait / _frequency), Clock, token);
+            return Task.CompletedTask;
         }
+
+        // Waits below 1 ms are rounded up to 1 ms: a shorter Task.Delay completes synchronously and would
+        // turn the loop into a spin that eats a core. The resulting lag is measured (schedule lag) and is
+        // part of the open-model latency, as it should be.
+        var seconds = Math.Max((double)wait / _frequency, 0.001);
+        if (!blocking)
+        {
+            return Task.Delay(TimeSpan.FromSeconds(seconds), Clock, token);
+        }
+
+        Thread.Sleep(TimeSpan.FromMilliseconds(Math.Clamp(Math.Ceiling(seconds * 1000), 1, 50)));
+        token.ThrowIfCancellationRequested();
+        return Task.CompletedTask;
     }
 
     private long ToTicks(TimeSpan span) => (long)(span.TotalSeconds * _frequency);

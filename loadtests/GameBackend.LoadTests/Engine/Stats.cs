@@ -61,6 +61,8 @@ public sealed record TimelinePoint
 {
     /// <summary>Seconds since measuring started (end of the second).</summary>
     public double Second { get; init; }
+    /// <summary>Length of this interval in seconds (1 except for the last, partial one).</summary>
+    public double IntervalSeconds { get; init; } = 1;
     /// <summary>Ok requests completed in this second.</summary>
     public long OkCount { get; init; }
     /// <summary>Failed requests completed (or dropped) in this second.</summary>
@@ -92,6 +94,11 @@ public sealed record ScenarioStats
     public IReadOnlyList<TimelinePoint> Timeline { get; init; } = [];
     /// <summary>Invocations dropped because the in-flight cap was reached.</summary>
     public long Overloaded { get; init; }
+    /// <summary>
+    /// Open model: delay between an invocation's intended time and the start of its body (timer and
+    /// thread-pool lag of the client itself). Included in the scenario latency, reported to tell client from server.
+    /// </summary>
+    public LatencyStats ScheduleLag { get; init; } = LatencyStats.Empty;
     /// <summary>Set when the scenario body asked to stop the run.</summary>
     public string? StopReason { get; init; }
     /// <summary>Extra numbers a scenario wants in the report (e.g. memory per connection).</summary>
@@ -110,6 +117,12 @@ public sealed record CpuStats
     public TimeSpan ClientCpu { get; init; }
     /// <summary>Client CPU per invocation, µs.</summary>
     public double ClientMicrosPerMessage { get; init; }
+    /// <summary>Bytes the client allocated per invocation (GC.GetTotalAllocatedBytes delta).</summary>
+    public double ClientAllocatedBytesPerMessage { get; init; }
+    /// <summary>Client GC collections during measurement (gen0, gen1, gen2).</summary>
+    public (int Gen0, int Gen1, int Gen2) ClientCollections { get; init; }
+    /// <summary>Client time paused for GC during measurement.</summary>
+    public TimeSpan ClientGcPause { get; init; }
     /// <summary>Server process CPU time during measurement, if a PID was given.</summary>
     public TimeSpan? ServerCpu { get; init; }
     /// <summary>Server CPU per invocation, µs.</summary>

@@ -11,8 +11,9 @@ namespace GameBackend.LoadTests.Engine;
 /// </summary>
 internal sealed class StatsCollector
 {
-    // Microseconds. 10 minutes is far beyond any latency worth reporting; larger values are clamped.
-    internal const long HighestMicros = 600_000_000;
+    // Microseconds. Larger values are clamped to 100 s. The range and the 32-bit counts keep each per-thread
+    // histogram (~72 KB) below the 85 KB large-object threshold, so new threads do not churn gen2.
+    internal const long HighestMicros = 100_000_000;
     private const int SignificantDigits = 3;
 
     private readonly ThreadLocal<ThreadRecorder> _local = new(static () => new ThreadRecorder(), trackAllValues: true);
@@ -20,9 +21,11 @@ internal sealed class StatsCollector
     private readonly ConcurrentDictionary<string, StrongBox<long>> _failCodes = new();
     private readonly double _microsPerTick;
     private readonly object _harvestLock = new();
-    private readonly LongHistogram _scratch = NewHistogram();
-    private LongHistogram _totalOk = NewHistogram();
-    private LongHistogram _totalFail = NewHistogram();
+    private readonly IntHistogram _scratch = new(1, HighestMicros, SignificantDigits);
+    private readonly LongHistogram _intervalOk = NewHistogram();
+    private readonly LongHistogram _intervalFail = NewHistogram();
+    private readonly LongHistogram _totalOk = NewHistogram();
+    private readonly LongHistogram _totalFail = NewHistogram();
     private long _overloaded;
 
     public StatsCollector(string name, long timestampFrequency)
@@ -70,24 +73,35 @@ internal sealed class StatsCollector
         Interlocked.Increment(ref box.Value);
     }
 
-    /// <summary>Moves everything recorded since the last harvest into the totals; returns this interval's histograms.</summary>
+    /// <summary>
+    /// Moves everything recorded since the last harvest into the totals and summarises this interval.
+    /// The interval histograms are reused (they are ~170 KB each: allocating them every second would
+    /// churn the large-object heap and cause the gen2 pauses we are trying to measure).
+    /// </summary>
     public Interval Harvest()
     {
         lock (_harvestLock)
         {
-            var ok = NewHistogram();
-            var fail = NewHistogram();
+            _intervalOk.Reset();
+            _intervalFail.Reset();
             foreach (var t in _local.Values)
             {
                 t.Ok.GetIntervalHistogramInto(_scratch);
-                ok.Add(_scratch);
+                _intervalOk.Add(_scratch);
                 t.Fail.GetIntervalHistogramInto(_scratch);
-                fail.Add(_scratch);
+                _intervalFail.Add(_scratch);
             }
 
-            _totalOk.Add(ok);
-            _totalFail.Add(fail);
-            return new Interval(ok, fail, Overloaded);
+            _totalOk.Add(_intervalOk);
+            _totalFail.Add(_intervalFail);
+            var ok = _intervalOk;
+            return new Interval(
+                ok.TotalCount,
+                _intervalFail.TotalCount,
+                ok.TotalCount == 0 ? 0 : ok.GetValueAtPercentile(50) / 1000.0,
+                ok.TotalCount == 0 ? 0 : ok.GetValueAtPercentile(99) / 1000.0,
+                ok.TotalCount == 0 ? 0 : ok.GetMaxValue() / 1000.0,
+                Overloaded);
         }
     }
 
@@ -97,8 +111,8 @@ internal sealed class StatsCollector
         lock (_harvestLock)
         {
             Harvest();
-            _totalOk = NewHistogram();
-            _totalFail = NewHistogram();
+            _totalOk.Reset();
+            _totalFail.Reset();
             foreach (var t in _local.Values)
             {
                 Interlocked.Exchange(ref t.OkBytesIn, 0);
@@ -175,12 +189,13 @@ internal sealed class StatsCollector
         };
     }
 
-    internal readonly record struct Interval(LongHistogram Ok, LongHistogram Fail, long OverloadedTotal);
+    internal readonly record struct Interval(long OkCount, long FailCount, double P50Ms, double P99Ms, double MaxMs, long OverloadedTotal);
 
     private sealed class ThreadRecorder
     {
+        // 32-bit counts: one thread never records 2^31 values between two harvests a second apart.
         private static readonly HistogramFactoryDelegate Factory =
-            static (id, low, high, digits) => new LongHistogram(id, low, high, digits);
+            static (id, low, high, digits) => new IntHistogram(id, low, high, digits);
 
         public readonly Recorder Ok = new(1, HighestMicros, SignificantDigits, Factory);
         public readonly Recorder Fail = new(1, HighestMicros, SignificantDigits, Factory);

@@ -74,6 +74,7 @@ public static class ReportWriter
 
         yield return ("result", r.Passed ? "PASSED" : "FAILED");
         yield return ("client cpu", $"{r.Cpu.ClientCpu.TotalSeconds.ToString("F2", Inv)} s = {F(r.Cpu.ClientMicrosPerMessage, 1)} µs/message");
+        yield return ("client gc", $"{F(r.Cpu.ClientAllocatedBytesPerMessage, 0)} B allocated/message, collections {r.Cpu.ClientCollections.Gen0}/{r.Cpu.ClientCollections.Gen1}/{r.Cpu.ClientCollections.Gen2}, paused {r.Cpu.ClientGcPause.TotalMilliseconds.ToString("F0", Inv)} ms");
         if (r.Cpu.ServerCpu is { } server)
         {
             yield return ("server cpu", $"{server.TotalSeconds.ToString("F2", Inv)} s = {F(r.Cpu.ServerMicrosPerMessage ?? 0, 1)} µs/message");
@@ -87,6 +88,11 @@ public static class ReportWriter
         foreach (var s in r.Scenarios)
         {
             yield return ($"{s.Name} duration", $"{s.Duration.TotalSeconds.ToString("F1", Inv)} s, fail {F(s.FailPercent, 2)} %, client.overload {s.Overloaded}");
+            if (s.ScheduleLag.Count > 0)
+            {
+                yield return ($"{s.Name} schedule lag", $"p50 {F(s.ScheduleLag.Percent50)} ms, p99 {F(s.ScheduleLag.Percent99)} ms, max {F(s.ScheduleLag.MaxMs)} ms (client-side, included in latency)");
+            }
+
             foreach (var kv in s.Metrics)
             {
                 yield return ($"{s.Name} {kv.Key}", kv.Value);
@@ -208,7 +214,7 @@ public static class ReportWriter
             sb.AppendLine(Chart("Latency per second (ms, from intended send time)", s.Timeline,
                 [("p50", "#1f77b4", p => p.P50Ms), ("p99", "#d62728", p => p.P99Ms)]));
             sb.AppendLine(Chart("Throughput per second", s.Timeline,
-                [("ok/s", "#2ca02c", p => p.OkCount), ("fail/s", "#d62728", p => p.FailCount)]));
+                [("ok/s", "#2ca02c", p => p.OkCount / p.IntervalSeconds), ("fail/s", "#d62728", p => p.FailCount / p.IntervalSeconds)]));
         }
 
         sb.AppendLine("<p>Scenario latency is measured from the intended send time (coordinated omission corrected, as wrk2).</p></body></html>");

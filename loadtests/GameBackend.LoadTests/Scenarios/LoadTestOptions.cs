@@ -47,6 +47,9 @@ public sealed record LoadTestOptions
     /// <summary>capture-storm: how long to wait for a creature to appear.</summary>
     public TimeSpan CreatureWait { get; init; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>capture-storm: players start this far (± a third) from the meeting point, metres.</summary>
+    public double CaptureStartDistance { get; init; } = 45;
+
     /// <summary>sponsor-api: admin key for <c>POST /api/sponsors</c>.</summary>
     public string? AdminKey { get; init; }
 

@@ -49,8 +49,14 @@ public static class Players
         var deviceId = $"{options.DevicePrefix}-{role}-{options.Seed}-{index}";
         var login = await GameApi.LoginAsync(options.Target, deviceId, $"{role} {index}", cancellationToken);
         var connection = await RawHubConnection.ConnectAsync(options.HubUrl, login.Token, options.Protocol, cancellationToken, options.SkipNegotiation);
-        return new Player(index, login.PlayerId, connection);
+        return new Player(index, login.PlayerId, connection) { NextSeq = SeqBase(TimeProvider.System) };
     }
+
+    /// <summary>
+    /// A sequence-number base above anything an earlier run with the same players can have sent:
+    /// microseconds since the Unix epoch at the start of this run.
+    /// </summary>
+    public static long SeqBase(TimeProvider clock) => clock.GetUtcNow().ToUnixTimeMilliseconds() * 1000;
 
     /// <summary>Closes every connection.</summary>
     public static async Task DisposeAsync(IEnumerable<Player> players)

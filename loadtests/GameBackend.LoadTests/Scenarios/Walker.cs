@@ -21,10 +21,15 @@ public sealed class Walker
     private long _lastMillis = -1;
     private long _seq;
 
-    /// <summary>Starts at a random point within <paramref name="radius"/> metres of <paramref name="centre"/>.</summary>
-    public Walker(int seed, (double Latitude, double Longitude) centre, double radius = 1500)
+    /// <summary>
+    /// Starts at a random point within <paramref name="radius"/> metres of <paramref name="centre"/>. Sequence
+    /// numbers continue from <paramref name="seqBase"/>: the same seed reuses the same players, and the server
+    /// rejects a seq at or below the last accepted one, so runs must not restart at 1.
+    /// </summary>
+    public Walker(int seed, (double Latitude, double Longitude) centre, double radius = 1500, long seqBase = 0)
     {
         _random = new Random(seed);
+        _seq = seqBase;
         _centre = centre;
         _radius = radius;
         (_latitude, _longitude) = Geo.Move(centre.Latitude, centre.Longitude, _random.NextDouble() * 360, Math.Sqrt(_random.NextDouble()) * radius);

@@ -55,7 +55,8 @@ public static class WalkersScenario
             .WithInit(async init =>
             {
                 players = await Players.ConnectAsync(options, options.Connections, name, init.CancellationToken);
-                walkers = players.Select(p => new Walker(Seeds.Combine(init.Seed, p.Index), options.Centre)).ToArray();
+                var seqBase = Players.SeqBase(init.TimeProvider);
+                walkers = players.Select(p => new Walker(Seeds.Combine(init.Seed, p.Index), options.Centre, seqBase: seqBase)).ToArray();
             })
             .WithClean(async _ => await Players.DisposeAsync(players))
             .WithWarmUpDuration(options.WarmUp)

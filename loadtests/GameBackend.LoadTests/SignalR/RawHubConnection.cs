@@ -26,7 +26,7 @@ public sealed class RawHubConnection : IAsyncDisposable
 
     private readonly ClientWebSocket _socket;
     private readonly Channel<Frame> _sendQueue = Channel.CreateUnbounded<Frame>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly ConcurrentDictionary<long, TaskCompletionSource<Completion>> _pending = new();
+    private readonly ConcurrentDictionary<long, PendingInvocation> _pending = new();
     private readonly CancellationTokenSource _closed = new();
     private Task _sendLoop = Task.CompletedTask;
     private Task _receiveLoop = Task.CompletedTask;
@@ -180,23 +180,23 @@ public sealed class RawHubConnection : IAsyncDisposable
         }
 
         var id = Interlocked.Increment(ref _nextId);
-        var tcs = new TaskCompletionSource<Completion>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _pending[id] = tcs;
-        Enqueue(id, target, arguments, argumentCount);
+        var pending = new PendingInvocation();
+        _pending[id] = pending;
         if (cancellationToken.CanBeCanceled)
         {
-            var registration = cancellationToken.UnsafeRegister(static (state, token) =>
+            // Disposed when the completion arrives (no continuation task per call).
+            pending.Registration = cancellationToken.UnsafeRegister(static (state, token) =>
             {
                 var (self, invocationId) = ((RawHubConnection, long))state!;
-                if (self._pending.TryRemove(invocationId, out var pending))
+                if (self._pending.TryRemove(invocationId, out var p))
                 {
-                    pending.TrySetCanceled(token);
+                    p.TrySetCanceled(token);
                 }
             }, (this, id));
-            _ = tcs.Task.ContinueWith(static (_, r) => ((CancellationTokenRegistration)r!).Dispose(), registration, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
 
-        return tcs.Task;
+        Enqueue(id, target, arguments, argumentCount);
+        return pending.Task;
     }
 
     /// <summary>Sends a non-blocking invocation (no completion expected).</summary>
@@ -264,7 +264,7 @@ public sealed class RawHubConnection : IAsyncDisposable
                 }
             }
         }
-        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or ObjectDisposedException)
+        catch (Exception ex)
         {
             Fail(ex);
         }
@@ -364,6 +364,7 @@ public sealed class RawHubConnection : IAsyncDisposable
             case HubFrames.CompletionType:
                 if (_pending.TryRemove(message.InvocationId, out var tcs))
                 {
+                    tcs.Registration.Dispose();
                     tcs.TrySetResult(new Completion(message.Error, message.HasResult, message.HasResult ? message.Payload.ToArray() : default, frameBytes));
                 }
 
@@ -401,13 +402,16 @@ public sealed class RawHubConnection : IAsyncDisposable
         Fail(new HubConnectionClosedException("Disposed."));
         try
         {
+            // The send loop ends once the completed queue is drained; only then may the close frame be sent
+            // (a WebSocket allows one send at a time).
+            await _sendLoop.WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-            if (_socket.State == WebSocketState.Open)
+            if (_socket.State == WebSocketState.Open && _sendLoop.IsCompleted)
             {
                 await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token);
             }
         }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
         {
         }
 
@@ -415,6 +419,11 @@ public sealed class RawHubConnection : IAsyncDisposable
         await Task.WhenAll(_sendLoop, _receiveLoop).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _socket.Dispose();
         _closed.Dispose();
+    }
+
+    private sealed class PendingInvocation() : TaskCompletionSource<Completion>(TaskCreationOptions.RunContinuationsAsynchronously)
+    {
+        public CancellationTokenRegistration Registration;
     }
 
     private readonly record struct Frame(byte[] Buffer, int Length, bool Pooled)

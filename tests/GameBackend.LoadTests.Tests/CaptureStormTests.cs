@@ -1,0 +1,136 @@
+using GameBackend.Contracts;
+using GameBackend.LoadTests.Engine;
+using GameBackend.LoadTests.Scenarios;
+using GameBackend.LoadTests.SignalR;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace GameBackend.LoadTests.Tests;
+
+/// <summary>The capture-storm checks against a tiny stand-in game hub with one creature at the meeting point.</summary>
+public sealed class CaptureStormTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(120);
+
+    [Theory]
+    [InlineData(HubProtocol.Json, false, true)]
+    [InlineData(HubProtocol.MessagePack, false, true)]
+    [InlineData(HubProtocol.MessagePack, true, false)]
+    public async Task Exactly_one_player_captures_the_creature(HubProtocol protocol, bool buggyServer, bool expectPass)
+    {
+        await using var app = await CreatureServer.StartAsync(buggyServer);
+        var options = new LoadTestOptions
+        {
+            Target = app.Address,
+            Protocol = protocol,
+            Connections = 12,
+            CaptureStartDistance = 4,
+            CreatureWait = TimeSpan.FromSeconds(30),
+        };
+
+        var result = await LoadRunner.RegisterScenarios(CaptureStormScenario.Create(options)).RunAsync().WaitAsync(Timeout);
+        var stats = result.Scenario("capture-storm");
+
+        Assert.Empty(result.Errors);
+        Assert.Equal(12, stats.AllCount);
+        Assert.Equal(expectPass, result.Passed);
+        Assert.Equal(buggyServer ? 12 : 1, stats.Ok.StatusCodes[CaptureOutcomes.Captured]);
+        Assert.Equal("c1", stats.Metrics["creature"]);
+        Assert.Equal(12, stats.Steps.Single(s => s.Name == "throw").Ok.Count);
+    }
+
+    [Theory]
+    [InlineData(HubProtocol.Json)]
+    [InlineData(HubProtocol.MessagePack)]
+    public async Task Large_results_spanning_many_websocket_frames_are_reassembled(HubProtocol protocol)
+    {
+        await using var app = await CreatureServer.StartAsync(buggy: false);
+        using var cts = new CancellationTokenSource(Timeout);
+        await using var connection = await RawHubConnection.ConnectAsync(GameApi.HubUrl(app.Address), "t", protocol, cts.Token);
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => connection.InvokeAsync(HubMethods.GetNearby, default, 0, cts.Token)));
+
+        foreach (var completion in results)
+        {
+            Assert.True(completion.FrameBytes > 64 * 1024);
+            var nearby = GamePayloads.Decode<NearbyCreature[]>(protocol, completion.Result);
+            Assert.Equal(Enumerable.Range(0, 1000).Select(i => $"creature-{i}"), nearby.Select(c => c.CreatureId));
+        }
+    }
+
+    private sealed class CreatureHub(CreatureState state) : Hub
+    {
+        public NearbyCreature[] GetNearby() =>
+            [.. Enumerable.Range(0, 1000).Select(i => new NearbyCreature { CreatureId = $"creature-{i}", Species = "s", Rarity = "common", Latitude = i, Longitude = i })];
+
+        public LocationAck UpdateLocation(LocationUpdate update)
+        {
+            var near = Geo.Distance(update.Latitude, update.Longitude, state.Latitude, state.Longitude) < 50;
+            return new LocationAck
+            {
+                Seq = update.Seq,
+                Accepted = true,
+                Nearby = near ? [new NearbyCreature { CreatureId = "c1", Latitude = state.Latitude, Longitude = state.Longitude }] : [],
+            };
+        }
+
+        public CaptureResult TryCapture(CaptureRequest request)
+        {
+            var won = state.Buggy || Interlocked.CompareExchange(ref state.Winner, request.AttemptId, null) is null;
+            return new CaptureResult
+            {
+                AttemptId = request.AttemptId,
+                CreatureId = request.CreatureId,
+                Outcome = request.CreatureId != "c1" ? CaptureOutcomes.NotFound : won ? CaptureOutcomes.Captured : CaptureOutcomes.AlreadyCaptured,
+            };
+        }
+    }
+
+    private sealed class CreatureState
+    {
+        public double Latitude = 52.52;
+        public double Longitude = 13.405;
+        public bool Buggy;
+        public string? Winner;
+    }
+
+    private sealed class CreatureServer : IAsyncDisposable
+    {
+        private readonly WebApplication _app;
+
+        private CreatureServer(WebApplication app, Uri address)
+        {
+            _app = app;
+            Address = address;
+        }
+
+        public Uri Address { get; }
+
+        public static async Task<CreatureServer> StartAsync(bool buggy)
+        {
+            var builder = WebApplication.CreateSlimBuilder(["--urls", "http://127.0.0.1:0"]);
+            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            builder.Services.AddSingleton(new CreatureState { Buggy = buggy });
+            builder.Services.AddSignalR(o => o.MaximumReceiveMessageSize = 1 << 20).AddJsonProtocol().AddMessagePackProtocol();
+            var app = builder.Build();
+            app.UseWebSockets();
+            app.MapPost("/api/players/login", (LoginRequest r) => Results.Ok(new LoginResponse { PlayerId = r.DeviceId, Token = "t" }));
+            app.MapHub<CreatureHub>(HubMethods.Path);
+            await app.StartAsync().WaitAsync(Timeout);
+            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            return new CreatureServer(app, new Uri(address));
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await _app.StopAsync(cts.Token);
+            await _app.DisposeAsync();
+        }
+    }
+}
