@@ -26,6 +26,7 @@ internal sealed partial class CellGrain(
     IOptions<CaptureOptions> captureOptions,
     IGameHistory history,
     Telemetry.GameMetrics metrics,
+    Operators.LiveMap live,
     ILogger<CellGrain> logger,
     CaptureLedger? ledger = null) : Grain, ICellGrain
 {
@@ -257,6 +258,7 @@ internal sealed partial class CellGrain(
     {
         _creatures[creature.Id] = creature;
         metrics.Spawned(creature.Rarity, creature.SponsorZoneId is not null);
+        live.CreatureSpawned(creature);
         if (history.Enabled)
         {
             history.Spawn(new SpawnRecord(creature.Id, creature.Species, creature.Rarity, creature.Latitude, creature.Longitude,
@@ -275,6 +277,7 @@ internal sealed partial class CellGrain(
         }
 
         _throws.Remove(creature.Id);
+        live.CreatureGone(creature.Id);
         if (reason != DespawnReasons.Captured)
         {
             Remember(_gone, _goneOrder, creature.Id, new CaptureVerdict(

@@ -64,6 +64,8 @@ public static class GameServerExtensions
             .AddCheck<SiloHealthCheck>("orleans-silo", tags: ["ready"]);
         services.AddHostedService<StartupReport>();
         services.AddGameTelemetry();
+        services.AddSingleton<LiveMap>();
+        services.AddHostedService<LiveMapBroadcaster>();
         services.AddSingleton<ConnectionDrain>();
         services.AddHostedService(sp => sp.GetRequiredService<ConnectionDrain>());
         return builder;
@@ -88,6 +90,7 @@ public static class GameServerExtensions
             options.ApplicationMaxBufferSize = transport.MaxMessageBytes;
             options.TransportMaxBufferSize = transport.MaxOutgoingBufferBytes;
         });
+        app.MapHub<OperatorHub>(OperatorHub.Path);
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });

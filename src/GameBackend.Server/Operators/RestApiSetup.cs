@@ -11,6 +11,7 @@ public static class RestApiSetup
         services.AddOptions<OperatorOptions>().BindConfiguration(OperatorOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<OperatorOptions>, OperatorOptionsValidator>();
         services.AddOptions<AnalyticsOptions>().BindConfiguration(AnalyticsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<OperatorKey>();
         services.AddSingleton<GameStores>();
         services.AddSingleton<WorldChangeNotifier>();
         return services;

@@ -23,6 +23,7 @@ internal sealed partial class PlayerGrain(
     IGameHistory history,
     IOptions<Spawning.CaptureOptions> capture,
     Telemetry.GameMetrics metrics,
+    Operators.LiveMap live,
     ILogger<PlayerGrain> logger) : Grain, IPlayerGrain
 {
     // Device clocks lie; the history column still needs a representable time.
@@ -83,6 +84,7 @@ internal sealed partial class PlayerGrain(
             await MoveTo(cell);
         }
 
+        live.PlayerMoved(PlayerId, fix.Latitude, fix.Longitude, fix.Heading, fix.ServerTimeMs);
         if (history.Enabled)
         {
             history.Position(new PositionSample(
@@ -287,6 +289,7 @@ internal sealed partial class PlayerGrain(
         await Task.WhenAll(calls);
         _view.Clear();
         _visible.Clear();
+        live.PlayerLeft(PlayerId);
         _cell = null;
         _cellText = null;
     }

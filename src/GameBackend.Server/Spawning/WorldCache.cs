@@ -10,7 +10,7 @@ using NetTopologySuite.Geometries;
 namespace GameBackend.Server.Spawning;
 
 /// <summary>A sponsor zone as the spawn engine uses it, with its bounding box for cell lookups.</summary>
-public sealed record CachedZone(SpawnZone Zone, Envelope Bounds);
+public sealed record CachedZone(SpawnZone Zone, Envelope Bounds, string Name, Geometry Area);
 
 /// <summary>
 /// This node's copy of the sponsor and exclusion zones, read by cell grains without a call.
@@ -27,6 +27,8 @@ public sealed partial class WorldCache(
     public IReadOnlyList<Geometry> Exclusions => _snapshot.Exclusions;
 
     public IReadOnlyList<CachedZone> Zones => _snapshot.Zones;
+
+    public IReadOnlyList<ExclusionZone> ExclusionZones => _snapshot.ExclusionZones;
 
     public CachedZone? FindZone(string zoneId) => _snapshot.ById.GetValueOrDefault(zoneId);
 
@@ -85,10 +87,10 @@ public sealed partial class WorldCache(
             var cached = new List<CachedZone>(zones.Count);
             foreach (var zone in zones)
             {
-                cached.Add(new CachedZone(ToSpawnZone(zone), zone.Area.EnvelopeInternal));
+                cached.Add(new CachedZone(ToSpawnZone(zone), zone.Area.EnvelopeInternal, zone.Name, zone.Area));
             }
 
-            _snapshot = new Snapshot(cached, [.. exclusions.Select(e => e.Area)], cached.ToDictionary(z => z.Zone.Id, StringComparer.Ordinal));
+            _snapshot = new Snapshot(cached, [.. exclusions.Select(e => e.Area)], cached.ToDictionary(z => z.Zone.Id, StringComparer.Ordinal), exclusions);
         }
         finally
         {
@@ -158,11 +160,12 @@ public sealed partial class WorldCache(
 
     private sealed record WindowDto(string? Day, string? Start, string? End);
 
-    private sealed record Snapshot(IReadOnlyList<CachedZone> Zones, IReadOnlyList<Geometry> Exclusions, IReadOnlyDictionary<string, CachedZone> ById)
+    private sealed record Snapshot(
+        IReadOnlyList<CachedZone> Zones, IReadOnlyList<Geometry> Exclusions, IReadOnlyDictionary<string, CachedZone> ById, IReadOnlyList<ExclusionZone> ExclusionZones)
     {
-        public static readonly Snapshot Empty = new([], [], new Dictionary<string, CachedZone>());
+        public static readonly Snapshot Empty = new([], [], new Dictionary<string, CachedZone>(), []);
     }
 
-    [LoggerMessage(EventId = 5001, Level = LogLevel.Warning, Message = "Reloading zones failed; keeping the previous copy")]
+    [LoggerMessage(EventId = 6001, Level = LogLevel.Warning, Message = "Reloading zones failed; keeping the previous copy")]
     private static partial void LogReloadFailed(ILogger logger, Exception exception);
 }

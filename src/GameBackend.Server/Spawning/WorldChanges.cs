@@ -56,6 +56,6 @@ internal sealed partial class WorldChanges(WorldCache cache, CellGrid grid, IGra
         }
     }
 
-    [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "Exclusion zone {ZoneId} spans more than {Max} cells; the rest is cleared by cell ticks")]
+    [LoggerMessage(EventId = 6002, Level = LogLevel.Warning, Message = "Exclusion zone {ZoneId} spans more than {Max} cells; the rest is cleared by cell ticks")]
     private static partial void LogLargeExclusion(ILogger logger, Guid zoneId, int max);
 }

@@ -1,0 +1,86 @@
+using System.Text.Json;
+using GameBackend.Server.Hosting;
+using GameBackend.Server.Spawning;
+using Microsoft.AspNetCore.SignalR;
+
+namespace GameBackend.Server.Operators;
+
+/// <summary>
+/// The operator live map at <c>/hubs/operator</c>: authenticated with the admin key
+/// (<c>adminKey</c> query parameter for browsers, or the <c>X-Admin-Key</c> header); every node
+/// pushes its own <c>liveSnapshot</c> about once a second to the <c>operators</c> group.
+/// </summary>
+public sealed class OperatorHub(OperatorKey key, LiveMap live, WorldCache world) : Hub
+{
+    public const string Path = "/hubs/operator";
+    public const string Group = "operators";
+
+    public override async Task OnConnectedAsync()
+    {
+        var http = Context.GetHttpContext();
+        var presented = http?.Request.Query["adminKey"].ToString() is { Length: > 0 } q ? q : http?.Request.Headers[OperatorKeyFilter.Header].ToString();
+        if (!key.Accepts(presented))
+        {
+            Context.Abort();
+            return;
+        }
+
+        Context.Items["operator"] = true;
+        live.Watch(1);
+        await Groups.AddToGroupAsync(Context.ConnectionId, Group);
+    }
+
+    public override Task OnDisconnectedAsync(Exception? exception)
+    {
+        if (Context.Items.ContainsKey("operator"))
+        {
+            live.Watch(-1);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Sponsor and exclusion zones as GeoJSON geometries.</summary>
+    public IReadOnlyList<MapZone> GetZones()
+    {
+        if (!Context.Items.ContainsKey("operator"))
+        {
+            throw new HubException("Not authorised.");
+        }
+
+        var zones = world.Zones.Select(z => new MapZone(z.Zone.Id, "sponsor", z.Name, Sponsors.GeoJson.ToJson(z.Area)));
+        var exclusions = world.ExclusionZones.Select(e => new MapZone(e.Id.ToString(), "exclusion", e.Name, Sponsors.GeoJson.ToJson(e.Area)));
+        return [.. zones, .. exclusions];
+    }
+}
+
+/// <summary>A zone on the operator map.</summary>
+public sealed record MapZone(string Id, string Kind, string Name, JsonElement Geometry);
+
+/// <summary>Pushes this node's live picture to the operators group once a second while anyone watches.</summary>
+internal sealed class LiveMapBroadcaster(LiveMap live, IHubContext<OperatorHub> hub, GameClock clock, Orleans.Runtime.ILocalSiloDetails silo) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        var node = silo.SiloAddress.ToParsableString();
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            if (!live.Watched)
+            {
+                continue;
+            }
+
+            var (players, creatures) = live.Snapshot(clock.NowMs, staleAfterMs: 120_000);
+            await hub.Clients.Group(OperatorHub.Group).SendAsync("liveSnapshot", new
+            {
+                node,
+                players = players.Select(p => new { p.PlayerId, p.Latitude, p.Longitude, p.Heading, p.UpdatedAt }),
+                creatures = creatures.Select(c => new
+                {
+                    creatureId = c.Id, c.Species, c.Rarity, c.Latitude, c.Longitude, expiresAt = c.ExpiresAtMs, sponsorZoneId = c.SponsorZoneId,
+                }),
+            }, stoppingToken);
+        }
+    }
+}
