@@ -7,4 +7,9 @@ scripts/services.sh start
 eval "$(scripts/services.sh env)"
 export ConnectionStrings__Postgres="$GAMEBACKEND_POSTGRES"
 export ConnectionStrings__Redis="$GAMEBACKEND_REDIS"
+# Development conveniences, overridable from the environment: an operator key for the live map and
+# the sponsor/operator APIs, and the demo world (sponsor zones along a main street).
+export Operators__AdminKey="${Operators__AdminKey:-dev-admin-key-change-me}"
+export Demo__Enabled="${Demo__Enabled:-true}"
+echo "run-server: operator admin key is '$Operators__AdminKey' (set Operators__AdminKey to change it)"
 exec dotnet run --project src/GameBackend.Server -c Release -- --urls "${GAMEBACKEND_URLS:-http://127.0.0.1:5080}" "$@"

@@ -8,11 +8,11 @@ namespace GameBackend.LoadTests.Scenarios;
 /// <summary>
 /// Sponsor REST API: creates a sponsor (<c>POST /api/sponsors</c>, header <c>X-Admin-Key</c>) in init, then per
 /// invocation creates a zone and edits it (<c>/api/sponsors/{sponsorId}/zones</c>, header <c>X-Api-Key</c>).
-/// The body shapes are provisional and live only in <see cref="Bodies"/>; swap them when the API is specified.
+/// The body shapes follow docs/rest.md and live only in <see cref="Bodies"/>.
 /// </summary>
 public static class SponsorApiScenario
 {
-    /// <summary>Provisional request bodies and response field names.</summary>
+    /// <summary>Request bodies and response field names of the sponsor API (docs/rest.md).</summary>
     public static class Bodies
     {
         /// <summary>Body of <c>POST /api/sponsors</c>.</summary>
@@ -22,11 +22,18 @@ public static class SponsorApiScenario
         public static object Zone(Random random, (double Latitude, double Longitude) centre)
         {
             var (lat, lon) = Geo.Move(centre.Latitude, centre.Longitude, random.NextDouble() * 360, random.NextDouble() * 2000);
-            return new { name = $"zone {random.Next()}", latitude = lat, longitude = lon, radiusMeters = 50 + random.Next(150) };
+            return new
+            {
+                name = $"zone {random.Next()}",
+                circle = new { latitude = lat, longitude = lon, radiusMeters = 50 + random.Next(150) },
+                species = new[] { new { speciesId = "emberkit", weight = 1 } },
+                spawnsPerHour = 30,
+                maxAlive = 5,
+            };
         }
 
-        /// <summary>Body of <c>PUT …/zones/{zoneId}</c>.</summary>
-        public static object ZoneEdit(Random random) => new { radiusMeters = 50 + random.Next(150) };
+        /// <summary>Body of <c>PUT …/zones/{zoneId}</c>: a full replacement (the API has no partial update).</summary>
+        public static object ZoneEdit(Random random, (double Latitude, double Longitude) centre) => Zone(random, centre);
 
         /// <summary>Reads an id from a response, trying the likely property names.</summary>
         public static string ReadId(JsonElement body, params string[] names) =>
@@ -70,7 +77,7 @@ public static class SponsorApiScenario
                 {
                     using var request = new HttpRequestMessage(HttpMethod.Put, new Uri(options.Target, $"/api/sponsors/{sponsorId}/zones/{zoneId}"))
                     {
-                        Content = JsonContent.Create(Bodies.ZoneEdit(ctx.Random)),
+                        Content = JsonContent.Create(Bodies.ZoneEdit(ctx.Random, options.Centre)),
                     };
                     request.Headers.Add("X-Api-Key", apiKey);
                     using var response = await http.SendAsync(request, ctx.CancellationToken);
