@@ -123,7 +123,8 @@ internal sealed partial class DataMaintenanceService(
     PlayerDataStore privacy,
     TimeProvider time,
     ILogger<DataMaintenanceService> logger,
-    ILogger<DatabaseMigrator> migratorLogger) : BackgroundService
+    ILogger<DatabaseMigrator> migratorLogger,
+    [FromKeyedServices(GameDataServiceCollectionExtensions.DataSourceKey)] NpgsqlDataSource dataSource) : BackgroundService
 {
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -136,6 +137,10 @@ internal sealed partial class DataMaintenanceService(
                 try
                 {
                     await migrator.MigrateAsync(cancellationToken);
+
+                    // The migration may have created PostGIS: anything that opened the shared data
+                    // source earlier cached a type list without geography.
+                    await dataSource.ReloadTypesAsync(cancellationToken);
                     break;
                 }
                 catch (NpgsqlException ex) when (ex.IsTransient && !cancellationToken.IsCancellationRequested)
