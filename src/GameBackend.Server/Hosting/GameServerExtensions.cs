@@ -4,8 +4,11 @@ using System.Text.Json.Serialization;
 using GameBackend.Domain.Cells;
 using GameBackend.Server.Health;
 using GameBackend.Server.Identity;
+using GameBackend.Server.Operators;
+using GameBackend.Server.Players;
 using GameBackend.Server.Realtime;
 using GameBackend.Server.Spawning;
+using GameBackend.Server.Sponsors;
 using MessagePack;
 using MessagePack.Resolvers;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
@@ -51,6 +54,7 @@ public static class GameServerExtensions
         builder.AddGameOrleans();
         services.AddGameIdentity(builder.Configuration);
         services.AddGameRealtime(builder.Configuration);
+        services.AddRestApis(builder.Configuration);
         services.AddProblemDetails();
         services.AddOpenApi();
         services.AddHealthChecks()
@@ -69,6 +73,9 @@ public static class GameServerExtensions
         app.MapOpenApi();
         app.MapIdentityApi();
         app.MapSpeciesApi();
+        app.MapSponsorApi();
+        app.MapOperatorApi();
+        app.MapPlayerDataApi();
         app.MapHub<GameHub>(Contracts.HubMethods.Path, options =>
         {
             var transport = app.Services.GetRequiredService<IOptions<TransportOptions>>().Value;

@@ -1,0 +1,39 @@
+using GameBackend.Data;
+using GameBackend.Data.Analytics;
+using GameBackend.Data.Privacy;
+using GameBackend.Data.Zones;
+using Npgsql;
+
+namespace GameBackend.Server.Operators;
+
+/// <summary>
+/// The PostgreSQL stores, which exist only when <c>ConnectionStrings:Postgres</c> is set. Endpoints
+/// take this (always registered) instead of the stores themselves, so a server without PostgreSQL
+/// still starts and answers 503 (<see cref="RequirePostgresFilter"/>) rather than failing to bind.
+/// </summary>
+public sealed class GameStores(IServiceProvider services)
+{
+    public bool IsConfigured { get; } = services.GetService<ZoneStore>() is not null;
+
+    public SponsorStore Sponsors => Get<SponsorStore>();
+
+    public ZoneStore Zones => Get<ZoneStore>();
+
+    public AnalyticsQueries Analytics => Get<AnalyticsQueries>();
+
+    public PlayerDataStore Players => Get<PlayerDataStore>();
+
+    public NpgsqlDataSource DataSource =>
+        services.GetKeyedService<NpgsqlDataSource>(GameDataServiceCollectionExtensions.DataSourceKey)
+        ?? throw new InvalidOperationException("PostgreSQL is not configured.");
+
+    private T Get<T>() where T : class =>
+        services.GetService<T>() ?? throw new InvalidOperationException("PostgreSQL is not configured.");
+}
+
+/// <summary>Answers 503 "requires PostgreSQL" before the handler runs when there is no database.</summary>
+internal sealed class RequirePostgresFilter(GameStores stores) : IEndpointFilter
+{
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next) =>
+        stores.IsConfigured ? await next(context) : RestProblems.RequiresPostgres();
+}

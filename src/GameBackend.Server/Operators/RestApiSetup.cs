@@ -1,0 +1,18 @@
+using GameBackend.Server.Sponsors;
+using Microsoft.Extensions.Options;
+
+namespace GameBackend.Server.Operators;
+
+/// <summary>Services behind the sponsor, operator and player-data REST APIs (docs/rest.md).</summary>
+public static class RestApiSetup
+{
+    public static IServiceCollection AddRestApis(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<OperatorOptions>().BindConfiguration(OperatorOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<OperatorOptions>, OperatorOptionsValidator>();
+        services.AddOptions<AnalyticsOptions>().BindConfiguration(AnalyticsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<GameStores>();
+        services.AddSingleton<WorldChangeNotifier>();
+        return services;
+    }
+}

@@ -1,0 +1,112 @@
+using System.Security.Claims;
+using GameBackend.Server.Identity;
+using GameBackend.Server.Operators;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace GameBackend.Server.Players;
+
+/// <summary>A creature the player caught.</summary>
+public sealed record CollectedCreature(string CreatureId, string Species, string Rarity, double Latitude, double Longitude, DateTimeOffset CapturedAt);
+
+/// <summary>
+/// Player self-service over the durable history (<c>/api/players/me/…</c>, player bearer token):
+/// the collection, and data-subject export / erasure of the location history.
+/// </summary>
+public static partial class PlayerApi
+{
+    public const int MaxCollectionItems = 1000;
+
+    public static IEndpointRouteBuilder MapPlayerDataApi(this IEndpointRouteBuilder endpoints)
+    {
+        var me = endpoints.MapGroup("/api/players/me")
+            .WithTags("Players")
+            .RequireAuthorization()
+            .AddEndpointFilter<RequirePostgresFilter>()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+
+        me.MapGet("/collection", Collection)
+            .WithName("MyCollection")
+            .WithSummary("The creatures this player caught, newest first.")
+            .WithDescription($"Query: limit (1–{MaxCollectionItems}, default {MaxCollectionItems}).");
+        me.MapGet("/history", ExportHistory)
+            .WithName("ExportMyHistory")
+            .WithSummary("Everything stored about this player, as a GeoJSON FeatureCollection.")
+            .WithDescription("Features have property kind = position | capture | zoneVisit | sighting; positions and captures are Points ([longitude, latitude]).")
+            .Produces(StatusCodes.Status200OK, contentType: "application/geo+json");
+        me.MapDelete("/history", DeleteHistory)
+            .WithName("DeleteMyHistory")
+            .WithSummary("Erases this player's positions, zone visits and sightings.")
+            .WithDescription("Captures are kept: they are game state that other players' results depend on.");
+        return endpoints;
+    }
+
+    internal static async Task<Results<Ok<CollectedCreature[]>, ValidationProblem, ProblemHttpResult>> Collection(
+        int? limit, ClaimsPrincipal user, PlayerTokens tokens, GameStores stores, CancellationToken cancellationToken)
+    {
+        if (tokens.PlayerIdOf(user) is not { } playerId)
+        {
+            return NoPlayer();
+        }
+
+        if (limit is < 1 or > MaxCollectionItems)
+        {
+            return RestProblems.Invalid("limit", $"limit must be in [1, {MaxCollectionItems}].");
+        }
+
+        await using var cmd = stores.DataSource.CreateCommand("""
+            select creature_id, species, rarity, ST_Y(geog::geometry), ST_X(geog::geometry), captured_at
+            from captures where player_id = @player
+            order by captured_at desc, creature_id
+            limit @limit
+            """);
+        cmd.Parameters.AddWithValue("player", playerId);
+        cmd.Parameters.AddWithValue("limit", limit ?? MaxCollectionItems);
+        var creatures = new List<CollectedCreature>();
+        await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
+        while (await r.ReadAsync(cancellationToken))
+        {
+            creatures.Add(new CollectedCreature(
+                r.GetString(0), r.GetString(1), r.GetString(2), r.GetDouble(3), r.GetDouble(4),
+                new DateTimeOffset(DateTime.SpecifyKind(r.GetDateTime(5), DateTimeKind.Utc))));
+        }
+
+        return TypedResults.Ok(creatures.ToArray());
+    }
+
+    internal static Results<PushStreamHttpResult, ProblemHttpResult> ExportHistory(
+        ClaimsPrincipal user, PlayerTokens tokens, GameStores stores, CancellationToken cancellationToken)
+    {
+        if (tokens.PlayerIdOf(user) is not { } playerId)
+        {
+            return NoPlayer();
+        }
+
+        // Streamed straight from the database to the client: a long history never sits in memory.
+        return TypedResults.Stream(
+            body => stores.Players.ExportPlayerAsync(playerId, body, cancellationToken),
+            contentType: "application/geo+json",
+            fileDownloadName: null);
+    }
+
+    internal static async Task<Results<NoContent, ProblemHttpResult>> DeleteHistory(
+        ClaimsPrincipal user, PlayerTokens tokens, GameStores stores, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        if (tokens.PlayerIdOf(user) is not { } playerId)
+        {
+            return NoPlayer();
+        }
+
+        var deleted = await stores.Players.DeletePlayerAsync(playerId, cancellationToken);
+        var logger = loggers.CreateLogger(typeof(PlayerApi));
+        LogErased(logger, playerId, deleted.Positions, deleted.Visits, deleted.Sightings);
+        return TypedResults.NoContent();
+    }
+
+    private static ProblemHttpResult NoPlayer() =>
+        TypedResults.Problem("The token carries no player id.", statusCode: StatusCodes.Status403Forbidden, title: "Forbidden");
+
+    [LoggerMessage(EventId = 5200, Level = LogLevel.Information, Message = "Player {PlayerId} erased their history: {Positions} positions, {Visits} visits, {Sightings} sightings")]
+    private static partial void LogErased(ILogger logger, string playerId, long positions, long visits, long sightings);
+}

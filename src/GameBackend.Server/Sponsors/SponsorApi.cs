@@ -1,0 +1,177 @@
+using System.Text.Json;
+using GameBackend.Data.Zones;
+using GameBackend.Server.Operators;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace GameBackend.Server.Sponsors;
+
+/// <summary>
+/// Sponsor accounts (<c>POST /api/sponsors</c>, operator) and each sponsor's zones
+/// (<c>/api/sponsors/{sponsorId}/…</c>, <c>X-Api-Key</c>). Wire format: docs/rest.md.
+/// </summary>
+public static partial class SponsorApi
+{
+    public static IEndpointRouteBuilder MapSponsorApi(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapPost("/api/sponsors", CreateSponsor)
+            .WithName("CreateSponsor")
+            .WithTags("Sponsors")
+            .WithSummary("Creates a sponsor account (operator only).")
+            .WithDescription("Requires X-Admin-Key. The API key in the response is shown once: only its hash is stored.")
+            .AddEndpointFilter<OperatorKeyFilter>()
+            .AddEndpointFilter<RequirePostgresFilter>()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+
+        var sponsor = endpoints.MapGroup("/api/sponsors/{sponsorId:guid}")
+            .WithTags("Sponsors")
+            .AddEndpointFilter<RequirePostgresFilter>()
+            .AddEndpointFilter<SponsorKeyFilter>()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+
+        sponsor.MapGet("", GetSponsor)
+            .WithName("GetSponsor")
+            .WithSummary("The sponsor account of the API key.");
+
+        var zones = sponsor.MapGroup("/zones").WithTags("Sponsor zones");
+        zones.MapPost("", CreateZone)
+            .WithName("CreateZone")
+            .WithSummary("Creates a sponsor zone (circle or GeoJSON polygon).")
+            .WithDescription("The area is clipped by exclusion zones: `clipped` says whether anything was removed and "
+                + "`effectiveArea` is what remains. A zone entirely inside exclusion zones is rejected (400).");
+        zones.MapGet("", ListZones)
+            .WithName("ListZones")
+            .WithSummary("The sponsor's zones, oldest first.");
+        zones.MapGet("/{zoneId:guid}", GetZone)
+            .WithName("GetZone")
+            .WithSummary("One of the sponsor's zones.");
+        zones.MapPut("/{zoneId:guid}", UpdateZone)
+            .WithName("UpdateZone")
+            .WithSummary("Replaces a zone's whole definition (same body as create).");
+        zones.MapDelete("/{zoneId:guid}", DeleteZone)
+            .WithName("DeleteZone")
+            .WithSummary("Deletes a zone; its creatures stop spawning. Visit history is kept.");
+
+        endpoints.MapSponsorAnalyticsApi();
+        return endpoints;
+    }
+
+    internal static async Task<Results<Created<CreatedSponsorResponse>, ValidationProblem>> CreateSponsor(
+        CreateSponsorRequest? request, GameStores stores, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        var name = request?.Name?.Trim() ?? "";
+        if (!ZoneRequestValidator.IsDisplayName(name))
+        {
+            return RestProblems.Invalid("name", $"name is required: 1–{ZoneRequestValidator.MaxNameLength} printable characters.");
+        }
+
+        var created = await stores.Sponsors.CreateAsync(name, cancellationToken);
+        var logger = loggers.CreateLogger(typeof(SponsorApi));
+        LogSponsorCreated(logger, created.Sponsor.Id);
+        return TypedResults.Created(
+            $"/api/sponsors/{created.Sponsor.Id}",
+            new CreatedSponsorResponse(created.Sponsor.Id, created.Sponsor.Name, created.ApiKey));
+    }
+
+    internal static async Task<Results<Ok<SponsorResponse>, ProblemHttpResult>> GetSponsor(
+        Guid sponsorId, GameStores stores, CancellationToken cancellationToken) =>
+        await stores.Sponsors.GetAsync(sponsorId, cancellationToken) is { } s
+            ? TypedResults.Ok(new SponsorResponse(s.Id, s.Name, s.CreatedAt))
+            : RestProblems.NotFound("No such sponsor.");
+
+    internal static async Task<Results<Created<ZoneResponse>, ValidationProblem>> CreateZone(
+        Guid sponsorId, ZoneRequest? request, GameStores stores, WorldChangeNotifier world, CancellationToken cancellationToken)
+    {
+        if (!ZoneRequestValidator.TryValidate(request, out var input, out var errors))
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        var saved = await stores.Zones.CreateAsync(sponsorId, input!, cancellationToken);
+        if (saved.Zone is not { } zone)
+        {
+            return FullyExcluded();
+        }
+
+        await world.SponsorZoneChangedAsync(sponsorId, zone.Id, "created", cancellationToken);
+        return TypedResults.Created($"/api/sponsors/{sponsorId}/zones/{zone.Id}", ToResponse(zone));
+    }
+
+    internal static async Task<Ok<ZoneResponse[]>> ListZones(Guid sponsorId, GameStores stores, CancellationToken cancellationToken) =>
+        TypedResults.Ok((await stores.Zones.ListAsync(sponsorId, cancellationToken)).Select(ToResponse).ToArray());
+
+    internal static async Task<Results<Ok<ZoneResponse>, ProblemHttpResult>> GetZone(
+        Guid sponsorId, Guid zoneId, GameStores stores, CancellationToken cancellationToken) =>
+        await stores.Zones.GetAsync(sponsorId, zoneId, cancellationToken) is { } zone
+            ? TypedResults.Ok(ToResponse(zone))
+            : NoSuchZone();
+
+    internal static async Task<Results<Ok<ZoneResponse>, ValidationProblem, ProblemHttpResult>> UpdateZone(
+        Guid sponsorId, Guid zoneId, ZoneRequest? request, GameStores stores, WorldChangeNotifier world, CancellationToken cancellationToken)
+    {
+        // Existence first: another sponsor's zone id must answer 404 whatever the body holds.
+        if (await stores.Zones.GetAsync(sponsorId, zoneId, cancellationToken) is null)
+        {
+            return NoSuchZone();
+        }
+
+        if (!ZoneRequestValidator.TryValidate(request, out var input, out var errors))
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        var saved = await stores.Zones.UpdateAsync(sponsorId, zoneId, input!, cancellationToken);
+        if (saved is null)
+        {
+            return NoSuchZone();
+        }
+
+        if (saved.Zone is not { } zone)
+        {
+            return FullyExcluded();
+        }
+
+        await world.SponsorZoneChangedAsync(sponsorId, zone.Id, "updated", cancellationToken);
+        return TypedResults.Ok(ToResponse(zone));
+    }
+
+    internal static async Task<Results<NoContent, ProblemHttpResult>> DeleteZone(
+        Guid sponsorId, Guid zoneId, GameStores stores, WorldChangeNotifier world, CancellationToken cancellationToken)
+    {
+        if (!await stores.Zones.DeleteAsync(sponsorId, zoneId, cancellationToken))
+        {
+            return NoSuchZone();
+        }
+
+        await world.SponsorZoneChangedAsync(sponsorId, zoneId, "deleted", cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    internal static ZoneResponse ToResponse(SponsorZone zone) => new(
+        zone.Id,
+        zone.SponsorId,
+        zone.Name,
+        zone.Kind == ZoneKind.Circle ? "circle" : "polygon",
+        zone.Center is { } c ? new CircleArea { Latitude = c.Y, Longitude = c.X, RadiusMeters = zone.RadiusMeters } : null,
+        zone.Kind == ZoneKind.Polygon ? GeoJson.ToJson(zone.RequestedArea) : null,
+        [.. zone.SpeciesWeights.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => new SpeciesWeight { SpeciesId = kv.Key, Weight = kv.Value })],
+        (double)(decimal)zone.SpawnsPerHour, // the float column read back without binary noise (0.1, not 0.100000001)
+        zone.MaxAlive,
+        zone.ScheduleJson is { } json ? JsonSerializer.Deserialize<ZoneSchedule>(json, ZoneRequestValidator.ScheduleJson) : null,
+        zone.StartsAt,
+        zone.EndsAt,
+        zone.Clipped,
+        GeoJson.ToJson(zone.Area),
+        zone.CreatedAt,
+        zone.UpdatedAt);
+
+    private static ProblemHttpResult NoSuchZone() => RestProblems.NotFound("The sponsor has no such zone.");
+
+    private static ValidationProblem FullyExcluded() =>
+        RestProblems.Invalid("area", "The zone lies entirely inside exclusion zones; nothing would be left to spawn in.");
+
+    [LoggerMessage(EventId = 5100, Level = LogLevel.Information, Message = "Sponsor {SponsorId} created")]
+    private static partial void LogSponsorCreated(ILogger logger, Guid sponsorId);
+}
