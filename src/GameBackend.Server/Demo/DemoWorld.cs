@@ -78,44 +78,71 @@ internal sealed partial class DemoWorldSeeder(
 
     private async Task SeedAsync(SponsorStore sponsors, ZoneStore zones, NpgsqlDataSource dataSource, CancellationToken ct)
     {
+        // On a brand-new database the data source may have loaded its types before the migrator
+        // created PostGIS; geography parameters only resolve after a reload.
+        await dataSource.ReloadTypesAsync(ct);
+
         var name = options.Value.SponsorName;
+        Guid sponsorId;
+        string apiKey;
+        string status;
         await using (var find = dataSource.CreateCommand("select id from sponsors where name = @name order by created_at limit 1"))
         {
             find.Parameters.AddWithValue("name", name);
             if (await find.ExecuteScalarAsync(ct) is Guid existing)
             {
-                var key = await RotateKeyAsync(dataSource, existing, ct);
-                LogDemoSponsor(logger, name, existing, key, "existing");
-                return;
+                (sponsorId, apiKey, status) = (existing, await RotateKeyAsync(dataSource, existing, ct), "existing, new key");
+            }
+            else
+            {
+                var registration = await sponsors.CreateAsync(name, ct);
+                (sponsorId, apiKey, status) = (registration.Sponsor.Id, registration.ApiKey, "created");
             }
         }
 
-        var registration = await sponsors.CreateAsync(name, ct);
-        var sponsorId = registration.Sponsor.Id;
-
-        // The exclusion comes first so the zone next to the school is stored clipped, as a real one would be.
-        var schoolYard = Polygon((52.52842, 13.39720), (52.52842, 13.39850), (52.52885, 13.39850), (52.52885, 13.39720));
-        var exclusion = await zones.CreateExclusionAsync("Grundschule Torstraße (school yard)", schoolYard, ct);
-
-        var coffee = new Dictionary<string, double> { ["emberkit"] = 4, ["lanternmoth"] = 2, ["glasswing"] = 1 };
-        var pastry = new Dictionary<string, double> { ["dandelope"] = 3, ["cloudmunch"] = 2, ["aurelisk"] = 0.5 };
-        await zones.CreateAsync(sponsorId, SponsorZoneInput.ForCircle(
-            "Kaffeehaus Mitte – Rosenthaler Platz", 52.52965, 13.40140, 60, coffee, 60, 6), ct);
-        await zones.CreateAsync(sponsorId, SponsorZoneInput.ForCircle(
-            "Kaffeehaus Mitte – Torstraße West", 52.52905, 13.39700, 50, pastry, 40, 4), ct);
-        await zones.CreateAsync(sponsorId, SponsorZoneInput.ForPolygon(
-            "Kaffeehaus Mitte – Torstraße terraces",
-            Polygon((52.52920, 13.40400), (52.52905, 13.40800), (52.52945, 13.40805), (52.52958, 13.40400)),
-            coffee, 30, 5), ct);
-
+        // Each step is skipped when already done, so a start interrupted half-way is completed by the next.
         var world = services.GetService<IWorldChanges>();
-        if (world is not null)
+        const string schoolName = "Grundschule Torstraße (school yard)";
+        if (!(await zones.ListExclusionsAsync(ct)).Any(e => e.Name == schoolName))
         {
-            await world.ExclusionZoneCreatedAsync(exclusion.Id, exclusion.Area, ct);
-            await world.SponsorZonesChangedAsync(ct);
+            // The exclusion comes first so the zone next to the school is stored clipped, as a real one would be.
+            var schoolYard = Polygon((52.52842, 13.39720), (52.52842, 13.39850), (52.52885, 13.39850), (52.52885, 13.39720));
+            var exclusion = await zones.CreateExclusionAsync(schoolName, schoolYard, ct);
+            await NotifyAsync(world, w => w.ExclusionZoneCreatedAsync(exclusion.Id, exclusion.Area, ct));
         }
 
-        LogDemoSponsor(logger, name, sponsorId, registration.ApiKey, "created");
+        if ((await zones.ListAsync(sponsorId, ct)).Count == 0)
+        {
+            var coffee = new Dictionary<string, double> { ["emberkit"] = 4, ["lanternmoth"] = 2, ["glasswing"] = 1 };
+            var pastry = new Dictionary<string, double> { ["dandelope"] = 3, ["cloudmunch"] = 2, ["aurelisk"] = 0.5 };
+            await zones.CreateAsync(sponsorId, SponsorZoneInput.ForCircle(
+                "Kaffeehaus Mitte – Rosenthaler Platz", 52.52965, 13.40140, 60, coffee, 60, 6), ct);
+            await zones.CreateAsync(sponsorId, SponsorZoneInput.ForCircle(
+                "Kaffeehaus Mitte – Torstraße West", 52.52905, 13.39700, 50, pastry, 40, 4), ct);
+            await zones.CreateAsync(sponsorId, SponsorZoneInput.ForPolygon(
+                "Kaffeehaus Mitte – Torstraße terraces",
+                Polygon((52.52920, 13.40400), (52.52905, 13.40800), (52.52945, 13.40805), (52.52958, 13.40400)),
+                coffee, 30, 5), ct);
+            await NotifyAsync(world, w => w.SponsorZonesChangedAsync(ct));
+        }
+
+        LogDemoSponsor(logger, name, sponsorId, apiKey, status);
+    }
+
+    /// <summary>The zones are stored by now; running cells that miss the news pick them up on their next periodic reload.</summary>
+    private async Task NotifyAsync(IWorldChanges? world, Func<IWorldChanges, Task> notify)
+    {
+        try
+        {
+            if (world is not null)
+            {
+                await notify(world);
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogNotifyFailed(logger, ex);
+        }
     }
 
     /// <summary>Same key format and hash as <see cref="SponsorStore"/> (prefix <c>gbk_</c>, SHA-256 of the UTF-8 key).</summary>
@@ -143,6 +170,9 @@ internal sealed partial class DemoWorldSeeder(
     [LoggerMessage(EventId = 7002, Level = LogLevel.Warning,
         Message = "Demo sponsor '{Name}' ({Status}): sponsor id {SponsorId}, API key {ApiKey} (development only; open /sponsor.html)")]
     private static partial void LogDemoSponsor(ILogger logger, string name, Guid sponsorId, string apiKey, string status);
+
+    [LoggerMessage(EventId = 7004, Level = LogLevel.Warning, Message = "Demo zones are stored but telling the running cells failed")]
+    private static partial void LogNotifyFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 7003, Level = LogLevel.Error, Message = "Seeding the demo world failed")]
     private static partial void LogSeedFailed(ILogger logger, Exception exception);
