@@ -6,6 +6,11 @@ cd "$(dirname "$0")/.."
 scripts/services.sh start
 eval "$(scripts/services.sh env)"
 export GAMEBACKEND_SERVICES_SCRIPT="$PWD/scripts/services.sh"
+# The browser tests drive Debian's Chromium (never a downloaded browser).
+if [ ! -x /usr/bin/chromium ]; then
+  echo "test: installing chromium from Debian packages"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
 dotnet build GameBackend.sln -c Release -nologo -v q
 
 # One project at a time: some tests stop PostgreSQL on purpose (history outage), which must not

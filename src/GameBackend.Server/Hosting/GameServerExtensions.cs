@@ -58,6 +58,7 @@ public static class GameServerExtensions
         services.AddGameIdentity(builder.Configuration);
         services.AddGameRealtime(builder.Configuration);
         services.AddRestApis(builder.Configuration);
+        Demo.DemoWorldSetup.AddGameDemo(services, builder.Configuration);
         services.AddProblemDetails();
         services.AddOpenApi();
         services.AddHealthChecks()
@@ -78,6 +79,8 @@ public static class GameServerExtensions
         app.UseAuthentication();
         app.UseAuthorization();
 
+        app.UseDefaultFiles();
+        app.UseStaticFiles();
         app.MapOpenApi();
         app.MapIdentityApi();
         app.MapSpeciesApi();

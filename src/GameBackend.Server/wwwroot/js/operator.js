@@ -1,0 +1,109 @@
+// Operator live map: merges the per-node `liveSnapshot` pushes of /hubs/operator and draws the zones.
+// Contract (server side): liveSnapshot {node, players[{playerId, latitude, longitude, heading, updatedAt}],
+// creatures[{creatureId, species, rarity, latitude, longitude, expiresAt, sponsorZoneId}]} about once a
+// second per node; GetZones() -> [{id, kind: "sponsor"|"exclusion", name, geometry}].
+/* global signalR, L */
+import { $, el, params, setStatus, createMap, geometryLayer, RARITY_COLORS, fmtTime } from './common.js';
+
+const STALE_MS = 5000; // a node that has not reported for this long is shown as stale and dropped from the map
+
+const start = { lat: Number(params.get('lat') ?? 52.5200), lng: Number(params.get('lng') ?? 13.4050) };
+const map = await createMap('map', start, 15);
+const zoneLayer = L.layerGroup().addTo(map);
+const creatureLayer = L.layerGroup().addTo(map);
+const playerLayer = L.layerGroup().addTo(map);
+
+const nodes = new Map(); // node -> {snapshot, receivedAt}
+const playerMarkers = new Map();
+const creatureMarkers = new Map();
+
+function sync(markers, layer, items, key, create, update) {
+  const seen = new Set();
+  for (const item of items) {
+    const id = item[key];
+    seen.add(id);
+    let marker = markers.get(id);
+    if (!marker) {
+      marker = create(item);
+      markers.set(id, marker);
+      layer.addLayer(marker);
+    }
+    update(marker, item);
+  }
+  for (const [id, marker] of markers) {
+    if (!seen.has(id)) {
+      layer.removeLayer(marker);
+      markers.delete(id);
+    }
+  }
+}
+
+function render() {
+  const now = Date.now();
+  const live = [...nodes.entries()].filter(([, n]) => now - n.receivedAt <= STALE_MS);
+  // A player or creature reported by two nodes (e.g. mid-handover) is drawn once: the newest wins.
+  const players = new Map();
+  const creatures = new Map();
+  for (const [, n] of live) {
+    for (const p of n.snapshot.players ?? []) {
+      const known = players.get(p.playerId);
+      if (!known || (p.updatedAt ?? 0) > (known.updatedAt ?? 0)) players.set(p.playerId, p);
+    }
+    for (const c of n.snapshot.creatures ?? []) creatures.set(c.creatureId, c);
+  }
+  sync(playerMarkers, playerLayer, [...players.values()], 'playerId',
+    (p) => L.circleMarker([p.latitude, p.longitude], { radius: 5, color: '#fff', weight: 1, fillColor: '#1f6feb', fillOpacity: 1 }).bindTooltip(p.playerId),
+    (m, p) => m.setLatLng([p.latitude, p.longitude]));
+  sync(creatureMarkers, creatureLayer, [...creatures.values()], 'creatureId',
+    (c) => L.circleMarker([c.latitude, c.longitude], { radius: 4, color: '#222', weight: 1, fillColor: RARITY_COLORS[c.rarity] ?? '#888', fillOpacity: 0.9 })
+      .bindTooltip(`${c.species} (${c.rarity})${c.sponsorZoneId ? ' · sponsored' : ''}`),
+    (m, c) => m.setLatLng([c.latitude, c.longitude]));
+  $('#players').textContent = players.size;
+  $('#creatures').textContent = creatures.size;
+  $('#nodes').replaceChildren(...[...nodes.entries()].sort().map(([name, n]) => el('li', { dataset: { node: name } },
+    el('span', { class: 'label' }, name),
+    el('span', { class: 'muted' }, `${n.snapshot.players?.length ?? 0} players · ${n.snapshot.creatures?.length ?? 0} creatures · ${now - n.receivedAt > STALE_MS ? 'stale since ' : ''}${fmtTime(n.receivedAt)}`))));
+}
+
+async function loadZones(connection) {
+  const zones = await connection.invoke('GetZones');
+  zoneLayer.clearLayers();
+  for (const z of zones) {
+    const style = z.kind === 'exclusion'
+      ? { color: '#b03a2e', weight: 2, fillOpacity: 0.15, dashArray: '5 4' }
+      : { color: '#4b6cb7', weight: 2, fillOpacity: 0.12 };
+    zoneLayer.addLayer(geometryLayer(z.geometry, style).bindTooltip(`${z.kind}: ${z.name}`));
+  }
+  $('#zones').textContent = zones.length;
+}
+
+$('#signin').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const key = $('#admin-key').value.trim();
+  sessionStorage.setItem('gb.adminKey', key);
+  const connection = new signalR.HubConnectionBuilder()
+    .withUrl(`hubs/operator?adminKey=${encodeURIComponent(key)}`)
+    .withAutomaticReconnect()
+    .configureLogging(signalR.LogLevel.Warning)
+    .build();
+  connection.on('liveSnapshot', (snapshot) => {
+    nodes.set(snapshot.node, { snapshot, receivedAt: Date.now() });
+  });
+  connection.onreconnecting(() => setStatus($('#status'), 'reconnecting…', 'bad'));
+  connection.onreconnected(() => { setStatus($('#status'), 'connected', 'ok'); loadZones(connection); });
+  connection.onclose(() => setStatus($('#status'), 'disconnected', 'bad'));
+  try {
+    setStatus($('#status'), 'connecting…');
+    await connection.start();
+    setStatus($('#status'), 'connected', 'ok');
+    $('#signin').hidden = true;
+    await loadZones(connection);
+    setInterval(render, 500);
+    setInterval(() => loadZones(connection).catch(() => {}), 30000);
+    window.gameBackendOperator = { connection, nodes };
+  } catch (err) {
+    setStatus($('#status'), `connection failed: ${err.message ?? err}`, 'bad');
+  }
+});
+
+$('#admin-key').value = sessionStorage.getItem('gb.adminKey') ?? '';

@@ -1,0 +1,135 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using GameBackend.Contracts;
+using GameBackend.Web.Tests.Infrastructure;
+using Microsoft.AspNetCore.SignalR.Client;
+
+namespace GameBackend.Web.Tests;
+
+[Collection(BrowserCollection.Name)]
+public sealed partial class PlayerPageTests(BrowserFixture browser)
+{
+    private const double StartLat = 52.5200;
+    private const double StartLng = 13.4050;
+    private const double MetersPerDegreeLat = 111_195;
+
+    [Fact]
+    public async Task Player_page_works_offline_and_walking_moves_the_player_on_the_server()
+    {
+        await using var server = await TestServer.StartAsync();
+        await using var guarded = await browser.NewPageAsync();
+        var page = guarded.Page;
+        var device = "web-walk-" + Guid.NewGuid().ToString("N");
+
+        await page.GotoAsync(new Uri(server.BaseAddress, $"play.html?lat={StartLat}&lng={StartLng}&step=5&device={device}").ToString());
+        await Expect(page.Locator("#status")).ToHaveTextAsync("connected");
+        await Expect(page.Locator("#protocol")).ToHaveTextAsync("msgpack");
+        await Expect(page.Locator("#cell")).ToContainTextAsync("cell ");
+        await Expect(page.Locator("#position")).ToHaveTextAsync("52.520000, 13.405000");
+
+        await page.Keyboard.PressAsync("ArrowUp");
+        await page.Keyboard.PressAsync("ArrowUp");
+        await page.Keyboard.PressAsync("ArrowUp");
+        await page.Keyboard.PressAsync("ArrowRight");
+        // Three 5 m steps north, one east, each acknowledged before the next is sent.
+        var expectedLat = StartLat + (15 / MetersPerDegreeLat);
+        await Expect(page.Locator("#position")).ToHaveTextAsync(PositionPattern(expectedLat));
+        await page.WaitForFunctionAsync("() => { const s = window.gameBackend.state; return s.queue.length === 0 && !s.inFlight; }");
+
+        var login = await server.LoginAsync(device);
+        await using var connection = server.BuildConnection(login.Token, WireProtocol.Json);
+        await connection.StartAsync().WaitAsync(TestServer.Timeout);
+        var state = await connection.InvokeAsync<PlayerState>(HubMethods.GetState).WaitAsync(TestServer.Timeout);
+
+        Assert.NotNull(state.Latitude);
+        Assert.InRange((state.Latitude!.Value - StartLat) * MetersPerDegreeLat, 14.5, 15.5);
+        var eastMeters = (state.Longitude!.Value - StartLng) * MetersPerDegreeLat * Math.Cos(StartLat * Math.PI / 180);
+        Assert.InRange(eastMeters, 4.5, 5.5);
+        Assert.Equal(90, state.Course!.Value, 1);
+        Assert.Equal(0, state.Strikes);
+        Assert.NotNull(state.Acceleration);
+        await Expect(page.Locator("#reject")).ToBeHiddenAsync();
+
+        await guarded.ScreenshotAsync("player-walked");
+        Assert.Empty(guarded.Blocked);
+        Assert.Empty(guarded.ConsoleErrors);
+    }
+
+    [Fact]
+    public async Task Player_walks_to_a_creature_and_captures_it()
+    {
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["Game:Spawning:AmbientPerSquareKm"] = "1500",
+            ["Game:Spawning:TickInterval"] = "00:00:00.050",
+            // Game time stands still between the test's Advance calls; the walk must not run out of rate tokens.
+            ["Game:Movement:MaxUpdatesPerSecond"] = "1000",
+            ["Game:Movement:RateBurst"] = "1000",
+        });
+        await using var guarded = await browser.NewPageAsync();
+        var page = guarded.Page;
+        await page.GotoAsync(new Uri(server.BaseAddress,
+            $"play.html?lat={StartLat}&lng={StartLng}&step=10&protocol=json&device=web-capture-{Guid.NewGuid():N}").ToString());
+        await Expect(page.Locator("#protocol")).ToHaveTextAsync("json");
+        await Expect(page.Locator("#cell")).ToContainTextAsync("cell ");
+
+        var creatures = page.Locator("#creatures li");
+        for (var attempt = 0; ; attempt++)
+        {
+            server.Time.Advance(TimeSpan.FromSeconds(20));
+            try
+            {
+                await creatures.First.WaitForAsync(new LocatorWaitForOptions { Timeout = 2_000 });
+                break;
+            }
+            catch (TimeoutException) when (attempt < 5)
+            {
+            }
+        }
+
+        // Catch chances fall with rarity; a common one makes the throw loop short.
+        var common = page.Locator("#creatures li:has(.rarity-common)");
+        var row = await common.CountAsync() > 0 ? common.First : creatures.First;
+        var creatureId = await row.GetAttributeAsync("data-creature-id");
+        Assert.False(string.IsNullOrEmpty(creatureId));
+        Assert.Matches(ListLabel(), await row.Locator(".label").InnerTextAsync());
+        var target = page.Locator($"#creatures li[data-creature-id='{creatureId}']");
+
+        await target.Locator("button.go").ClickAsync();
+        await page.WaitForFunctionAsync(
+            "id => { const li = document.querySelector(`#creatures li[data-creature-id='${id}']`); const s = window.gameBackend.state;"
+            + " return li && Number(li.dataset.distance) <= 15 && !s.target && !s.inFlight; }",
+            creatureId);
+
+        var result = page.Locator("#capture-result");
+        for (var throws = 1; ; throws++)
+        {
+            await result.EvaluateAsync("e => delete e.dataset.outcome");
+            await target.Locator("button.throw").ClickAsync();
+            await Expect(result).ToHaveAttributeAsync("data-outcome", OutcomePattern());
+            var outcome = await result.GetAttributeAsync("data-outcome");
+            if (outcome == CaptureOutcomes.Captured)
+            {
+                break;
+            }
+
+            Assert.Equal(CaptureOutcomes.Escaped, outcome);
+            Assert.True(throws < 40, "40 throws at a common creature all escaped");
+        }
+
+        await Expect(result).ToContainTextAsync("winner: you");
+        await Expect(target).ToHaveCountAsync(0);
+        await guarded.ScreenshotAsync("player-captured");
+        Assert.Empty(guarded.Blocked);
+        Assert.Empty(guarded.ConsoleErrors);
+    }
+
+    private static Regex PositionPattern(double latitude) =>
+        new("^" + Regex.Escape(latitude.ToString("F6", CultureInfo.InvariantCulture)[..^1]) + @"\d, 13\.405\d+$");
+
+    [GeneratedRegex(@"^[a-z]+ \((common|uncommon|rare|epic|legendary)\) — \d+ m, (north|north-east|east|south-east|south|south-west|west|north-west)")]
+    private static partial Regex ListLabel();
+
+    [GeneratedRegex("^(captured|escaped|alreadyCaptured|tooFar|expired|notFound|rejected)$")]
+    private static partial Regex OutcomePattern();
+}

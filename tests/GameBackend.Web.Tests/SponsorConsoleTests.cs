@@ -1,0 +1,136 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using GameBackend.Web.Tests.Infrastructure;
+using Npgsql;
+
+namespace GameBackend.Web.Tests;
+
+/// <summary>Needs PostgreSQL + PostGIS (GAMEBACKEND_POSTGRES, default the scripts/services.sh instance); each test gets its own database.</summary>
+[Collection(BrowserCollection.Name)]
+public sealed class SponsorConsoleTests(BrowserFixture browser)
+{
+    private const string AdminKey = "web-tests-admin-key-0123456789";
+
+    private static string AdminConnectionString =>
+        Environment.GetEnvironmentVariable("GAMEBACKEND_POSTGRES") is { Length: > 0 } value
+            ? value
+            : "Host=127.0.0.1;Port=54329;Username=gamebackend;Password=gamebackend;Database=gamebackend";
+
+    [Fact]
+    public async Task Sponsor_draws_a_circle_zone_and_it_is_stored_and_shown()
+    {
+        await using var database = await Database.CreateAsync();
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Postgres"] = database.ConnectionString,
+            ["Operators:AdminKey"] = AdminKey,
+        });
+        using var create = new HttpRequestMessage(HttpMethod.Post, "/api/sponsors") { Content = JsonContent.Create(new { name = "Web Test Bakery" }) };
+        create.Headers.Add("X-Admin-Key", AdminKey);
+        using var created = await server.Http.SendAsync(create);
+        created.EnsureSuccessStatusCode();
+        var sponsor = await created.Content.ReadFromJsonAsync<JsonElement>();
+        var sponsorId = sponsor.GetProperty("sponsorId").GetString()!;
+        var apiKey = sponsor.GetProperty("apiKey").GetString()!;
+
+        await using var guarded = await browser.NewPageAsync();
+        var page = guarded.Page;
+        await page.GotoAsync(new Uri(server.BaseAddress, "sponsor.html?lat=52.5296&lng=13.4014").ToString());
+        await page.Locator("#sponsor-id").FillAsync(sponsorId);
+        await page.Locator("#api-key").FillAsync(apiKey);
+        await page.Locator("#signin button[type=submit]").ClickAsync();
+        await Expect(page.Locator("#status")).ToHaveTextAsync("signed in as Web Test Bakery");
+        await Expect(page.Locator("#zones li")).ToHaveTextAsync(["No zones yet: draw one below."]);
+
+        await page.Locator("#zone-name").FillAsync("Corner café");
+        await page.Locator("#radius").FillAsync("80");
+        // The map centre is the query's lat/lng; a click there places the circle's centre.
+        var box = (await page.Locator("#map").BoundingBoxAsync())!;
+        await page.Mouse.ClickAsync(box.X + (box.Width / 2), box.Y + (box.Height / 2));
+        await Expect(page.Locator("#shape-info")).ToContainTextAsync("circle at 52.529");
+        await page.Locator("#w-emberkit").FillAsync("3");
+        await page.Locator("#w-glasswing").FillAsync("1");
+        await page.Locator("#spawns").FillAsync("24");
+        await page.Locator("#max-alive").FillAsync("4");
+        await page.Locator("#schedule-tz").FillAsync("Europe/Berlin");
+        await page.Locator("#schedule").FillAsync("monday 08:00-11:00\nsaturday 10:00-24:00");
+        await page.Locator("#save").ClickAsync();
+
+        await Expect(page.Locator("#editor-status")).ToHaveTextAsync("saved “Corner café”");
+        var row = page.Locator("#zones li", new PageLocatorOptions { HasText = "Corner café" });
+        await Expect(row).ToContainTextAsync("circle · 24/h · max 4");
+        await Expect(page.Locator("#map path.leaflet-interactive")).Not.ToHaveCountAsync(0);
+        await Expect(page.Locator("#analytics")).ToBeVisibleAsync();
+        // A new zone has no visits yet; the three analytics calls answered and the charts say so.
+        await Expect(page.Locator("#dwell")).ToHaveTextAsync("Dwell time: withheld (too few players)");
+        await Expect(page.Locator("#chart-visits")).ToContainTextAsync("no data yet");
+        await Expect(page.Locator("#chart-captures")).ToContainTextAsync("no data yet");
+
+        using var list = new HttpRequestMessage(HttpMethod.Get, $"/api/sponsors/{sponsorId}/zones");
+        list.Headers.Add("X-Api-Key", apiKey);
+        using var listed = await server.Http.SendAsync(list);
+        listed.EnsureSuccessStatusCode();
+        var zone = Assert.Single((await listed.Content.ReadFromJsonAsync<JsonElement>()).EnumerateArray());
+        Assert.Equal("Corner café", zone.GetProperty("name").GetString());
+        var circle = zone.GetProperty("circle");
+        Assert.Equal(52.5296, circle.GetProperty("latitude").GetDouble(), 3);
+        Assert.Equal(13.4014, circle.GetProperty("longitude").GetDouble(), 3);
+        Assert.Equal(80, circle.GetProperty("radiusMeters").GetDouble());
+        Assert.Equal(2, zone.GetProperty("species").GetArrayLength());
+        Assert.Equal(2, zone.GetProperty("schedule").GetProperty("windows").GetArrayLength());
+
+        await guarded.ScreenshotAsync("sponsor-zone");
+
+        await page.Locator("#delete").ClickAsync();
+        await Expect(page.Locator("#editor-status")).ToHaveTextAsync("zone deleted");
+        await Expect(page.Locator("#zones li")).ToHaveTextAsync(["No zones yet: draw one below."]);
+        Assert.Empty(guarded.Blocked);
+        Assert.Empty(guarded.ConsoleErrors);
+    }
+
+    private sealed class Database : IAsyncDisposable
+    {
+        private Database(string name, string connectionString)
+        {
+            Name = name;
+            ConnectionString = connectionString;
+        }
+
+        public string Name { get; }
+
+        public string ConnectionString { get; }
+
+        public static async Task<Database> CreateAsync()
+        {
+            var name = "gb_web_" + Guid.NewGuid().ToString("N");
+            await using (var admin = new NpgsqlConnection(AdminConnectionString))
+            {
+                await admin.OpenAsync().WaitAsync(TestServer.Timeout);
+                // Identifiers cannot be parameters; the name is generated here from a GUID.
+                await using var cmd = new NpgsqlCommand($"create database \"{name}\"", admin);
+                await cmd.ExecuteNonQueryAsync().WaitAsync(TestServer.Timeout);
+            }
+
+            var connectionString = new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = name }.ConnectionString;
+            // PostGIS exists before the server's first connection: a data source that loaded its types
+            // earlier cannot bind geography parameters (a fresh-database start-up race in the server).
+            await using (var connection = new NpgsqlConnection(connectionString))
+            {
+                await connection.OpenAsync().WaitAsync(TestServer.Timeout);
+                await using var cmd = new NpgsqlCommand("create extension if not exists postgis", connection);
+                await cmd.ExecuteNonQueryAsync().WaitAsync(TestServer.Timeout);
+            }
+
+            return new Database(name, connectionString);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            NpgsqlConnection.ClearAllPools();
+            await using var admin = new NpgsqlConnection(AdminConnectionString);
+            await admin.OpenAsync().WaitAsync(TestServer.Timeout);
+            await using var cmd = new NpgsqlCommand($"drop database if exists \"{Name}\" with (force)", admin);
+            await cmd.ExecuteNonQueryAsync().WaitAsync(TestServer.Timeout);
+        }
+    }
+}
