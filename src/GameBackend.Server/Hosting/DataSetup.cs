@@ -29,6 +29,15 @@ internal static class DataSetup
         {
             builder.Configuration.GetSection("History").Bind(o);
             o.ConnectionString = connectionString;
+            if (string.IsNullOrWhiteSpace(builder.Configuration["History:SpillDirectory"]))
+            {
+                // Spilled rows must be replayed into the database they were meant for, so the
+                // default spill folder is per database (and per port, for several nodes on one host).
+                var csb = new NpgsqlConnectionStringBuilder(connectionString);
+                var key = $"{csb.Host}:{csb.Port}/{csb.Database}|{builder.Configuration["Cluster:SiloPort"]}";
+                var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)))[..16];
+                o.SpillDirectory = Path.Combine(Path.GetTempPath(), "gamebackend-history-spill", hash);
+            }
         });
         builder.Services.AddSingleton<IGameHistory, PostgresGameHistory>();
         builder.Services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgres", tags: ["ready"]);
