@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using GameBackend.Contracts;
 using GameBackend.Data.History;
+using GameBackend.Domain.Capture;
 using GameBackend.Domain.Cells;
 using GameBackend.Domain.Geo;
 using GameBackend.Domain.Spawning;
@@ -20,10 +21,9 @@ internal sealed partial class CellGrain(
     CellGrid grid,
     GameClock clock,
     WorldCache world,
-    SpeciesCatalog catalog,
     AmbientSpawnRules ambient,
     IOptions<SpawnOptions> spawnOptions,
-    IOptions<CaptureOptions> captureOptions,
+    CaptureRules captureRules,
     IGameHistory history,
     Telemetry.GameMetrics metrics,
     Operators.LiveMap live,
@@ -144,22 +144,21 @@ internal sealed partial class CellGrain(
         }
 
         _throws[creature.Id] = _throws.GetValueOrDefault(creature.Id) + 1;
-        if (creature.ExpiresAtMs <= now)
+        var distance = Math.Round(GeoMath.DistanceMeters(new GeoPoint(attempt.Latitude, attempt.Longitude), creature.Position), 1);
+        var rarity = RarityNames.TryParse(creature.Rarity, out var r) ? r : Rarity.Common;
+        var outcome = captureRules.Attempt(new GeoPoint(attempt.Latitude, attempt.Longitude), attempt.Strikes, creature.Position, rarity,
+            DateTimeOffset.FromUnixTimeMilliseconds(creature.ExpiresAtMs), DateTimeOffset.FromUnixTimeMilliseconds(now), _random);
+        switch (outcome)
         {
-            Despawn(creature, DespawnReasons.Expired);
-            return new CaptureVerdict(CaptureOutcomes.Expired, null, null, null);
-        }
-
-        var distance = GeoMath.DistanceMeters(new GeoPoint(attempt.Latitude, attempt.Longitude), creature.Position);
-        if (distance > captureOptions.Value.EncounterRangeMeters)
-        {
-            return new CaptureVerdict(CaptureOutcomes.TooFar, Math.Round(distance, 1), null, null);
-        }
-
-        var probability = catalog.TryGet(creature.Species, out var species) ? catalog.CatchProbability(species.Rarity) : 0.5;
-        if (_random.NextDouble() >= probability)
-        {
-            return new CaptureVerdict(CaptureOutcomes.Escaped, Math.Round(distance, 1), null, null);
+            case CaptureOutcome.TooManyStrikes or CaptureOutcome.NoPosition:
+                return new CaptureVerdict(CaptureOutcomes.Rejected, null, null, null);
+            case CaptureOutcome.Expired:
+                Despawn(creature, DespawnReasons.Expired);
+                return new CaptureVerdict(CaptureOutcomes.Expired, null, null, null);
+            case CaptureOutcome.OutOfRange:
+                return new CaptureVerdict(CaptureOutcomes.TooFar, distance, null, null);
+            case CaptureOutcome.Escaped:
+                return new CaptureVerdict(CaptureOutcomes.Escaped, distance, null, null);
         }
 
         // The commit point: with PostgreSQL, a unique key on the creature decides the winner even if
@@ -173,7 +172,7 @@ internal sealed partial class CellGrain(
             winner = await ledger.CommitWinnerAsync(record);
         }
 
-        var verdict = new CaptureVerdict(CaptureOutcomes.Captured, Math.Round(distance, 1), winner, now);
+        var verdict = new CaptureVerdict(CaptureOutcomes.Captured, distance, winner, now);
         var lost = verdict with { Outcome = CaptureOutcomes.AlreadyCaptured, DistanceMeters = null };
         if (_creatures.ContainsKey(creature.Id))
         {

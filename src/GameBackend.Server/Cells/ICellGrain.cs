@@ -58,7 +58,8 @@ public sealed record CaptureAttempt(
     [property: Id(1)] string AttemptId,
     [property: Id(2)] string PlayerId,
     [property: Id(3)] double Latitude,
-    [property: Id(4)] double Longitude);
+    [property: Id(4)] double Longitude,
+    [property: Id(5)] int Strikes);
 
 [GenerateSerializer, Immutable, Alias("GameBackend.CaptureVerdict")]
 public sealed record CaptureVerdict(

@@ -46,6 +46,13 @@ public static class GameServerExtensions
         services.AddOptions<CaptureOptions>().BindConfiguration(CaptureOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton(CatalogSetup.Load);
         services.AddSingleton(CatalogSetup.AmbientRules);
+        services.AddSingleton(sp =>
+        {
+            var capture = sp.GetRequiredService<IOptions<CaptureOptions>>().Value;
+            return new Domain.Capture.CaptureRules(
+                new Domain.Capture.CaptureOptions { EncounterRangeMeters = capture.EncounterRangeMeters, StrikeThreshold = capture.StrikeLimit },
+                sp.GetRequiredService<Domain.Spawning.SpeciesCatalog>());
+        });
         services.AddSingleton<IWorldChanges, WorldChanges>();
         services.AddSingleton(sp => new CellGrid(sp.GetRequiredService<IOptions<WorldOptions>>().Value.CellSizeMeters));
 

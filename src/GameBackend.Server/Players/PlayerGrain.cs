@@ -21,7 +21,7 @@ internal sealed partial class PlayerGrain(
     GameClock clock,
     IPlayerPush push,
     IGameHistory history,
-    IOptions<Spawning.CaptureOptions> capture,
+    Domain.Capture.CaptureRules captureRules,
     Telemetry.GameMetrics metrics,
     Operators.LiveMap live,
     ILogger<PlayerGrain> logger) : Grain, IPlayerGrain
@@ -119,7 +119,8 @@ internal sealed partial class PlayerGrain(
     private async Task<CaptureVerdict> Judge(string creatureId, string attemptId)
     {
         var now = NowMs();
-        if (_movement.StrikesAt(now) >= capture.Value.StrikeLimit || _movement.Last is not { } last)
+        var strikes = _movement.StrikesAt(now);
+        if (strikes >= captureRules.Options.StrikeThreshold || _movement.Last is not { } last)
         {
             return new CaptureVerdict(CaptureOutcomes.Rejected, null, null, null);
         }
@@ -131,7 +132,7 @@ internal sealed partial class PlayerGrain(
 
         // Range is judged by the cell from this position: the server's, never the request's.
         var verdict = await GrainFactory.GetGrain<ICellGrain>(creature.CellId)
-            .TryCapture(new CaptureAttempt(creatureId, attemptId, PlayerId, last.Latitude, last.Longitude));
+            .TryCapture(new CaptureAttempt(creatureId, attemptId, PlayerId, last.Latitude, last.Longitude, strikes));
         if (verdict.Outcome == CaptureOutcomes.Captured && verdict.WinnerPlayerId == PlayerId && history.Enabled)
         {
             LogCaptured(logger, PlayerId, creatureId);
