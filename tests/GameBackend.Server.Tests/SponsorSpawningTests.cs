@@ -129,6 +129,55 @@ public sealed class SponsorSpawningTests : IAsyncLifetime
         Assert.All(spawned, s => Assert.True(s.At >= opens.AddMinutes(-1), $"spawned at {s.At:O}, before the window at {opens:O}"));
     }
 
+    [Fact]
+    public async Task Entering_and_leaving_a_zone_is_recorded_as_one_visit()
+    {
+        var (sponsorId, apiKey) = await CreateSponsorAsync();
+        var create = await _server.Http.SendJsonAsync(HttpMethod.Post, $"/api/sponsors/{sponsorId}/zones", new
+        {
+            name = "Bakery",
+            circle = new { latitude = Shop.Latitude, longitude = Shop.Longitude, radiusMeters = 40 },
+            species = new[] { new { speciesId = SpeciesIds()[2], weight = 1 } },
+            spawnsPerHour = 1,
+            maxAlive = 1,
+        }, Rest.Rest.Sponsor(apiKey));
+        Assert.Equal(HttpStatusCode.Created, create.StatusCode);
+        var zoneId = Guid.Parse((await create.ReadJsonAsync())["id"]!.GetValue<string>());
+
+        await using var player = await _server.ConnectPlayerAsync(WireProtocol.Json);
+        DateTimeOffset? enteredAt = null;
+        DateTimeOffset? exitedAt = null;
+
+        // Walk due north through the zone: from 150 m south to 150 m north in 30 m steps.
+        for (var d = -150; d <= 150; d += 30)
+        {
+            _server.Time.Advance(TimeSpan.FromSeconds(10));
+            var at = GeoMath.Destination(Shop, d < 0 ? 180 : 0, Math.Abs(d));
+            Assert.True((await player.MoveToAsync(at.Latitude, at.Longitude, Now)).Accepted);
+            if (Math.Abs(d) <= 40)
+            {
+                enteredAt ??= _server.Time.GetUtcNow();
+            }
+            else if (enteredAt is not null)
+            {
+                exitedAt ??= _server.Time.GetUtcNow();
+            }
+        }
+
+        using var cts = new CancellationTokenSource(TestServer.Timeout);
+        while (await _database.ScalarAsync<long>(
+            "select count(*) from zone_visits where zone_id = @z and player_id = @p and exited_at is not null", ("z", zoneId), ("p", player.PlayerId)) < 1)
+        {
+            await Task.Delay(50, cts.Token);
+        }
+
+        Assert.Equal(1L, await _database.ScalarAsync<long>("select count(*) from zone_visits where zone_id = @z and player_id = @p", ("z", zoneId), ("p", player.PlayerId)));
+        var entered = await _database.ScalarAsync<DateTime>("select entered_at from zone_visits where zone_id = @z and player_id = @p", ("z", zoneId), ("p", player.PlayerId));
+        var exited = await _database.ScalarAsync<DateTime>("select exited_at from zone_visits where zone_id = @z and player_id = @p", ("z", zoneId), ("p", player.PlayerId));
+        Assert.Equal(enteredAt!.Value.ToUnixTimeMilliseconds(), new DateTimeOffset(entered, TimeSpan.Zero).ToUnixTimeMilliseconds());
+        Assert.Equal(exitedAt!.Value.ToUnixTimeMilliseconds(), new DateTimeOffset(exited, TimeSpan.Zero).ToUnixTimeMilliseconds());
+    }
+
     private async Task<(Guid Id, string ApiKey)> CreateSponsorAsync()
     {
         var response = await _server.Http.SendJsonAsync(HttpMethod.Post, "/api/sponsors", new { name = "Kaffee " + Guid.NewGuid().ToString("N")[..6] }, Rest.Rest.Admin(AdminKey));

@@ -40,6 +40,10 @@ internal static class DataSetup
             }
         });
         builder.Services.AddSingleton<IGameHistory, PostgresGameHistory>();
+        builder.Services.AddSingleton(sp => new GameBackend.Data.Analytics.ZoneVisitTracker(
+            sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<WorldOptions>>().Value.PresenceTimeout));
+        builder.Services.AddSingleton<ZoneVisits>();
+        builder.Services.AddHostedService<ZoneVisitSweeper>();
         builder.Services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgres", tags: ["ready"]);
         return builder;
     }

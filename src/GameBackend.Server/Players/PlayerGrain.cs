@@ -24,6 +24,7 @@ internal sealed partial class PlayerGrain(
     Domain.Capture.CaptureRules captureRules,
     Telemetry.GameMetrics metrics,
     Operators.LiveMap live,
+    Spawning.WorldCache zoneCache,
     ILogger<PlayerGrain> logger) : Grain, IPlayerGrain
 {
     // Device clocks lie; the history column still needs a representable time.
@@ -42,6 +43,12 @@ internal sealed partial class PlayerGrain(
     private readonly Queue<string> _attemptOrder = new();
     private readonly Dictionary<string, CaptureVerdict> _gone = new(StringComparer.Ordinal);
     private readonly Queue<string> _goneOrder = new();
+    // Sponsor zones overlapping the current cell (re-read on every crossing and every zone-cache
+    // reload), and the zones whose creatures this player has been shown (conversion analytics).
+    private IReadOnlyList<Spawning.CachedZone> _zonesHere = [];
+    private int _zonesVersion = -1;
+    private bool _inZoneCell;
+    private readonly HashSet<string> _sightedZones = new(StringComparer.Ordinal);
     private CellId? _cell;
     private string? _cellText;
     private IGrainTimer? _presenceTimer;
@@ -85,15 +92,17 @@ internal sealed partial class PlayerGrain(
         }
 
         live.PlayerMoved(PlayerId, fix.Latitude, fix.Longitude, fix.Heading, fix.ServerTimeMs);
+        var nearby = NearbyFrom(position, fix.ServerTimeMs);
         if (history.Enabled)
         {
+            RecordZones(position, fix.ServerTimeMs, nearby);
             history.Position(new PositionSample(
                 PlayerId, fix.Seq, DateTimeOffset.FromUnixTimeMilliseconds(fix.ServerTimeMs), DateTimeOffset.FromUnixTimeMilliseconds(Math.Clamp(fix.DeviceTimeMs, 0, MaxUnixMs)),
                 fix.Latitude, fix.Longitude, (float?)fix.Accuracy, (float?)fix.Heading, (float?)fix.Speed, (float?)fix.Course,
                 (float?)fix.AccelX, (float?)fix.AccelY, (float?)fix.AccelZ, _cellText!));
         }
 
-        return new LocationResult(true, null, _cellText, NearbyFrom(position, fix.ServerTimeMs));
+        return new LocationResult(true, null, _cellText, nearby);
     }
 
     public ValueTask<PlayerSnapshot> GetState() =>
@@ -192,6 +201,30 @@ internal sealed partial class PlayerGrain(
         }
     }
 
+    private void RecordZones(GeoPoint position, long nowMs, ImmutableArray<NearbyView> nearby)
+    {
+        if (_zonesVersion != zoneCache.Version && _cell is { } cell)
+        {
+            _zonesHere = [.. zoneCache.ZonesOverlapping(grid.Bounds(cell))];
+            _zonesVersion = zoneCache.Version;
+        }
+
+        // Exits need one more observation after leaving the last zone cell.
+        if (_zonesHere.Count > 0 || _inZoneCell)
+        {
+            ServiceProvider.GetRequiredService<ZoneVisits>().Observe(PlayerId, position, DateTimeOffset.FromUnixTimeMilliseconds(nowMs), _zonesHere);
+            _inZoneCell = _zonesHere.Count > 0;
+        }
+
+        foreach (var view in nearby)
+        {
+            if (view.Creature.SponsorZoneId is { } zoneId && _sightedZones.Add(zoneId) && Guid.TryParse(zoneId, out var zone))
+            {
+                history.Sighting(new CreatureSighting(zone, PlayerId, DateTimeOffset.FromUnixTimeMilliseconds(nowMs)));
+            }
+        }
+    }
+
     private ImmutableArray<NearbyView> NearbyFrom(GeoPoint position, long nowMs)
     {
         if (_visible.Count == 0)
@@ -276,6 +309,7 @@ internal sealed partial class PlayerGrain(
 
         _cell = cell;
         _cellText = cellText;
+        _zonesVersion = -1;
         LogCrossed(logger, PlayerId, cellText, _view.Count);
     }
 

@@ -26,6 +26,11 @@ public sealed partial class WorldCache(
 
     public IReadOnlyList<Geometry> Exclusions => _snapshot.Exclusions;
 
+    /// <summary>Bumped on every reload, so readers can cache what they derived from the zones.</summary>
+    public int Version => _version;
+
+    private volatile int _version;
+
     public IReadOnlyList<CachedZone> Zones => _snapshot.Zones;
 
     public IReadOnlyList<ExclusionZone> ExclusionZones => _snapshot.ExclusionZones;
@@ -90,6 +95,7 @@ public sealed partial class WorldCache(
                 cached.Add(new CachedZone(ToSpawnZone(zone), zone.Area.EnvelopeInternal, zone.Name, zone.Area));
             }
 
+            Interlocked.Increment(ref _version);
             _snapshot = new Snapshot(cached, [.. exclusions.Select(e => e.Area)], cached.ToDictionary(z => z.Zone.Id, StringComparer.Ordinal), exclusions);
         }
         finally
