@@ -71,7 +71,7 @@ public static class GameServerExtensions
         services.AddHealthChecks()
             .AddCheck<SiloHealthCheck>("orleans-silo", tags: ["ready"]);
         services.AddHostedService<StartupReport>();
-        services.AddGameTelemetry();
+        services.AddGameTelemetry(builder.Configuration);
         services.AddSingleton<LiveMap>();
         services.AddHostedService<LiveMapBroadcaster>();
         services.AddSingleton<ConnectionDrain>();
