@@ -1,7 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using GameBackend.Web.Tests.Infrastructure;
-using Npgsql;
 
 namespace GameBackend.Web.Tests;
 
@@ -11,15 +10,10 @@ public sealed class SponsorConsoleTests(BrowserFixture browser)
 {
     private const string AdminKey = "web-tests-admin-key-0123456789";
 
-    private static string AdminConnectionString =>
-        Environment.GetEnvironmentVariable("GAMEBACKEND_POSTGRES") is { Length: > 0 } value
-            ? value
-            : "Host=127.0.0.1;Port=54329;Username=gamebackend;Password=gamebackend;Database=gamebackend";
-
     [Fact]
     public async Task Sponsor_draws_a_circle_zone_and_it_is_stored_and_shown()
     {
-        await using var database = await Database.CreateAsync();
+        await using var database = await TestDatabase.CreateAsync();
         await using var server = await TestServer.StartAsync(new Dictionary<string, string?>
         {
             ["ConnectionStrings:Postgres"] = database.ConnectionString,
@@ -86,51 +80,5 @@ public sealed class SponsorConsoleTests(BrowserFixture browser)
         await Expect(page.Locator("#zones li")).ToHaveTextAsync(["No zones yet: draw one below."]);
         Assert.Empty(guarded.Blocked);
         Assert.Empty(guarded.ConsoleErrors);
-    }
-
-    private sealed class Database : IAsyncDisposable
-    {
-        private Database(string name, string connectionString)
-        {
-            Name = name;
-            ConnectionString = connectionString;
-        }
-
-        public string Name { get; }
-
-        public string ConnectionString { get; }
-
-        public static async Task<Database> CreateAsync()
-        {
-            var name = "gb_web_" + Guid.NewGuid().ToString("N");
-            await using (var admin = new NpgsqlConnection(AdminConnectionString))
-            {
-                await admin.OpenAsync().WaitAsync(TestServer.Timeout);
-                // Identifiers cannot be parameters; the name is generated here from a GUID.
-                await using var cmd = new NpgsqlCommand($"create database \"{name}\"", admin);
-                await cmd.ExecuteNonQueryAsync().WaitAsync(TestServer.Timeout);
-            }
-
-            var connectionString = new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = name }.ConnectionString;
-            // PostGIS exists before the server's first connection: a data source that loaded its types
-            // earlier cannot bind geography parameters (a fresh-database start-up race in the server).
-            await using (var connection = new NpgsqlConnection(connectionString))
-            {
-                await connection.OpenAsync().WaitAsync(TestServer.Timeout);
-                await using var cmd = new NpgsqlCommand("create extension if not exists postgis", connection);
-                await cmd.ExecuteNonQueryAsync().WaitAsync(TestServer.Timeout);
-            }
-
-            return new Database(name, connectionString);
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            NpgsqlConnection.ClearAllPools();
-            await using var admin = new NpgsqlConnection(AdminConnectionString);
-            await admin.OpenAsync().WaitAsync(TestServer.Timeout);
-            await using var cmd = new NpgsqlCommand($"drop database if exists \"{Name}\" with (force)", admin);
-            await cmd.ExecuteNonQueryAsync().WaitAsync(TestServer.Timeout);
-        }
     }
 }

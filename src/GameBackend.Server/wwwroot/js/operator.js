@@ -8,7 +8,7 @@ import { $, el, params, setStatus, createMap, geometryLayer, RARITY_COLORS, fmtT
 const STALE_MS = 5000; // a node that has not reported for this long is shown as stale and dropped from the map
 
 const start = { lat: Number(params.get('lat') ?? 52.5200), lng: Number(params.get('lng') ?? 13.4050) };
-const map = await createMap('map', start, 15);
+const map = await createMap('map', start, Number(params.get('zoom') ?? 15));
 const zoneLayer = L.layerGroup().addTo(map);
 const creatureLayer = L.layerGroup().addTo(map);
 const playerLayer = L.layerGroup().addTo(map);
@@ -52,10 +52,10 @@ function render() {
     for (const c of n.snapshot.creatures ?? []) creatures.set(c.creatureId, c);
   }
   sync(playerMarkers, playerLayer, [...players.values()], 'playerId',
-    (p) => L.circleMarker([p.latitude, p.longitude], { radius: 5, color: '#fff', weight: 1, fillColor: '#1f6feb', fillOpacity: 1 }).bindTooltip(p.playerId),
+    (p) => L.circleMarker([p.latitude, p.longitude], { radius: 6, color: '#fff', weight: 2, fillColor: '#1f6feb', fillOpacity: 1, className: 'player-dot' }).bindTooltip(p.playerId),
     (m, p) => m.setLatLng([p.latitude, p.longitude]));
   sync(creatureMarkers, creatureLayer, [...creatures.values()], 'creatureId',
-    (c) => L.circleMarker([c.latitude, c.longitude], { radius: 4, color: '#222', weight: 1, fillColor: RARITY_COLORS[c.rarity] ?? '#888', fillOpacity: 0.9 })
+    (c) => L.circleMarker([c.latitude, c.longitude], { radius: 4, color: '#222', weight: 1, fillColor: RARITY_COLORS[c.rarity] ?? '#888', fillOpacity: 0.9, className: `creature-dot rarity-${c.rarity}` })
       .bindTooltip(`${c.species} (${c.rarity})${c.sponsorZoneId ? ' · sponsored' : ''}`),
     (m, c) => m.setLatLng([c.latitude, c.longitude]));
   $('#players').textContent = players.size;
@@ -65,45 +65,107 @@ function render() {
     el('span', { class: 'muted' }, `${n.snapshot.players?.length ?? 0} players · ${n.snapshot.creatures?.length ?? 0} creatures · ${now - n.receivedAt > STALE_MS ? 'stale since ' : ''}${fmtTime(n.receivedAt)}`))));
 }
 
-async function loadZones(connection) {
-  const zones = await connection.invoke('GetZones');
+async function loadZones(conn) {
+  const zones = await conn.invoke('GetZones');
   zoneLayer.clearLayers();
   for (const z of zones) {
     const style = z.kind === 'exclusion'
-      ? { color: '#b03a2e', weight: 2, fillOpacity: 0.15, dashArray: '5 4' }
-      : { color: '#4b6cb7', weight: 2, fillOpacity: 0.12 };
-    zoneLayer.addLayer(geometryLayer(z.geometry, style).bindTooltip(`${z.kind}: ${z.name}`));
+      ? { color: '#b03a2e', weight: 2, fillOpacity: 0.15, dashArray: '5 4', className: 'zone-exclusion' }
+      : { color: '#4b6cb7', weight: 2, fillOpacity: 0.12, className: 'zone-sponsor' };
+    const layer = geometryLayer(z.geometry, style).bindTooltip(`${z.kind}: ${z.name}`);
+    Object.assign(layer, { zoneId: z.id, zoneKind: z.kind, zoneName: z.name });
+    zoneLayer.addLayer(layer);
   }
   $('#zones').textContent = zones.length;
 }
 
-$('#signin').addEventListener('submit', async (e) => {
-  e.preventDefault();
-  const key = $('#admin-key').value.trim();
-  sessionStorage.setItem('gb.adminKey', key);
-  const connection = new signalR.HubConnectionBuilder()
+let connection = null;
+let timers = [];
+
+/** Positions as drawn (read back from the Leaflet layers), for tests and the console. */
+function drawn() {
+  const dot = (m) => ({ lat: m.getLatLng().lat, lng: m.getLatLng().lng });
+  return {
+    players: Object.fromEntries([...playerMarkers].map(([id, m]) => [id, dot(m)])),
+    creatures: Object.fromEntries([...creatureMarkers].map(([id, m]) => [id, dot(m)])),
+    zones: zoneLayer.getLayers().map((l) => ({ id: l.zoneId, kind: l.zoneKind, name: l.zoneName })),
+  };
+}
+
+window.gameBackendOperator = { map, nodes, drawn, get connection() { return connection; } };
+
+async function disconnect() {
+  for (const t of timers) clearInterval(t);
+  timers = [];
+  const old = connection;
+  connection = null;
+  if (old) await old.stop().catch(() => {});
+}
+
+/**
+ * The hub accepts the handshake and then aborts a connection whose key is wrong (or when the server
+ * has no Operators:AdminKey), so the key only counts as accepted once the first GetZones answered.
+ */
+async function connect(key) {
+  await disconnect();
+  const status = $('#status');
+  const conn = new signalR.HubConnectionBuilder()
     .withUrl(`hubs/operator?adminKey=${encodeURIComponent(key)}`)
     .withAutomaticReconnect()
     .configureLogging(signalR.LogLevel.Warning)
     .build();
-  connection.on('liveSnapshot', (snapshot) => {
+  connection = conn;
+  let accepted = false;
+  conn.on('liveSnapshot', (snapshot) => {
     nodes.set(snapshot.node, { snapshot, receivedAt: Date.now() });
   });
-  connection.onreconnecting(() => setStatus($('#status'), 'reconnecting…', 'bad'));
-  connection.onreconnected(() => { setStatus($('#status'), 'connected', 'ok'); loadZones(connection); });
-  connection.onclose(() => setStatus($('#status'), 'disconnected', 'bad'));
+  conn.onreconnecting(() => {
+    if (!accepted) {
+      conn.stop();
+      return;
+    }
+    setStatus(status, 'reconnecting…', 'bad');
+  });
+  conn.onreconnected(() => {
+    setStatus(status, 'connected', 'ok');
+    loadZones(conn).catch((err) => setStatus(status, `zones failed: ${err.message ?? err}`, 'bad'));
+  });
+  conn.onclose(() => {
+    if (accepted && connection === conn) setStatus(status, 'disconnected', 'bad');
+  });
+  setStatus(status, 'connecting…');
+  let started = false;
   try {
-    setStatus($('#status'), 'connecting…');
-    await connection.start();
-    setStatus($('#status'), 'connected', 'ok');
-    $('#signin').hidden = true;
-    await loadZones(connection);
-    setInterval(render, 500);
-    setInterval(() => loadZones(connection).catch(() => {}), 30000);
-    window.gameBackendOperator = { connection, nodes };
+    await conn.start();
+    started = true;
+    await loadZones(conn);
   } catch (err) {
-    setStatus($('#status'), `connection failed: ${err.message ?? err}`, 'bad');
+    const message = err?.message ?? String(err);
+    // Started, then closed (or refused) before the first call answered: the hub rejected the key.
+    const rejected = started && (conn.state !== signalR.HubConnectionState.Connected || /not authori[sz]ed/i.test(message));
+    if (connection === conn) await disconnect();
+    setStatus(status, rejected
+      ? 'admin key rejected: the server closed the operator connection (wrong key, or Operators:AdminKey is not set)'
+      : `connection failed: ${message}`, 'bad');
+    status.dataset.error = rejected ? 'rejected' : 'failed';
+    $('#signin').hidden = false;
+    return;
   }
+
+  accepted = true;
+  sessionStorage.setItem('gb.adminKey', key);
+  delete status.dataset.error;
+  setStatus(status, 'connected', 'ok');
+  $('#signin').hidden = true;
+  render();
+  timers.push(setInterval(render, 500));
+  timers.push(setInterval(() => loadZones(conn).catch(() => {}), 30000));
+}
+
+$('#signin').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const key = $('#admin-key').value.trim();
+  if (key) connect(key);
 });
 
 $('#admin-key').value = sessionStorage.getItem('gb.adminKey') ?? '';
