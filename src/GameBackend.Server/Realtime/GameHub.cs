@@ -107,9 +107,18 @@ public sealed partial class GameHub(IGrainFactory grains, GameClock clock, GameM
         return Task.CompletedTask;
     }
 
-    private IPlayerGrain Player() =>
-        grains.GetGrain<IPlayerGrain>(Context.UserIdentifier
-            ?? throw new HubException("The access token carries no player id."));
+    // The reference is resolved once per connection: hubs are created per invocation, the connection's items live on.
+    private IPlayerGrain Player()
+    {
+        if (Context.Items.TryGetValue(typeof(IPlayerGrain), out var cached) && cached is IPlayerGrain player)
+        {
+            return player;
+        }
+
+        player = grains.GetGrain<IPlayerGrain>(Context.UserIdentifier ?? throw new HubException("The access token carries no player id."));
+        Context.Items[typeof(IPlayerGrain)] = player;
+        return player;
+    }
 
     private long NowMs() => clock.NowMs;
 
