@@ -60,6 +60,34 @@ public sealed class IdentityTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task Metrics_are_exposed_for_prometheus_with_updates_by_outcome()
+    {
+        await using var player = await Server.ConnectPlayerAsync(WireProtocol.Json);
+        var now = Server.Time.GetUtcNow().ToUnixTimeMilliseconds();
+        Assert.True((await player.MoveToAsync(12, 12, now)).Accepted);
+        Assert.False((await player.MoveToAsync(95, 12, now)).Accepted);
+
+        using var cts = new CancellationTokenSource(TestServer.Timeout);
+        string text;
+        do
+        {
+            // The exporter caches a scrape briefly; poll until this test's updates are in it.
+            text = await Server.Http.GetStringAsync("/metrics", cts.Token);
+        }
+        while (!text.Contains("outcome=\"latitudeOutOfRange\"", StringComparison.Ordinal) && await Delay(cts.Token));
+
+        Assert.Contains("gamebackend_location_updates", text, StringComparison.Ordinal);
+        Assert.Contains("outcome=\"accepted\"", text, StringComparison.Ordinal);
+        Assert.Contains("gamebackend_players_connected", text, StringComparison.Ordinal);
+    }
+
+    private static async Task<bool> Delay(CancellationToken token)
+    {
+        await Task.Delay(100, token);
+        return true;
+    }
+
+    [Fact]
     public async Task The_token_is_also_accepted_as_a_bearer_header()
     {
         var login = await Server.LoginAsync();
