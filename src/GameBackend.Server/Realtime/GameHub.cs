@@ -83,20 +83,24 @@ public sealed partial class GameHub(IGrainFactory grains, GameClock clock, GameM
         };
     }
 
-    public override Task OnConnectedAsync()
+    public override async Task OnConnectedAsync()
     {
         if (drain.Stopping)
         {
             // A reconnect racing a graceful stop would otherwise keep the node alive until the
             // shutdown timeout; the client retries and the load balancer picks another node.
             Context.Abort();
-            return Task.CompletedTask;
+            return;
+        }
+
+        if (Context.UserIdentifier is { } playerId)
+        {
+            await Groups.AddToGroupAsync(Context.ConnectionId, HubPlayerPush.GroupOf(playerId));
         }
 
         LogConnected(logger, Context.UserIdentifier ?? "?", Context.ConnectionId);
         metrics.Connected(1);
         drain.Add(Context.ConnectionId);
-        return Task.CompletedTask;
     }
 
     public override Task OnDisconnectedAsync(Exception? exception)

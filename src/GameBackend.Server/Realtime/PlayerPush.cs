@@ -5,9 +5,9 @@ using Microsoft.AspNetCore.SignalR;
 namespace GameBackend.Server.Realtime;
 
 /// <summary>
-/// Pushes events to one player's connections wherever they are: SignalR routes
-/// <c>Clients.User(playerId)</c> locally or, in a cluster, through the Redis backplane, so a grain
-/// on node B reaches a phone connected to node A.
+/// Pushes events to one player's connections wherever they are: SignalR routes the player's group
+/// locally or, in a cluster, through the Redis backplane, so a grain on node B reaches a phone
+/// connected to node A.
 /// </summary>
 public interface IPlayerPush
 {
@@ -20,11 +20,20 @@ public interface IPlayerPush
 
 internal sealed class HubPlayerPush(IHubContext<GameHub> hub) : IPlayerPush
 {
+    /// <summary>
+    /// Each connection joins its player's group on connect. The default lifetime manager answers
+    /// <c>Clients.User(id)</c> by scanning every connection on the node; a group is one dictionary
+    /// lookup, and the Redis backplane routes groups across nodes just the same.
+    /// </summary>
+    public static string GroupOf(string playerId) => "p:" + playerId;
+
+    private IClientProxy Player(string playerId) => hub.Clients.Group(GroupOf(playerId));
+
     public Task CreatureSpawned(string playerId, Creature creature) =>
-        hub.Clients.User(playerId).SendAsync(GameEvents.CreatureSpawned, WireMapper.ToSpawned(creature));
+        Player(playerId).SendAsync(GameEvents.CreatureSpawned, WireMapper.ToSpawned(creature));
 
     public Task CreatureDespawned(string playerId, CellEvent cellEvent) =>
-        hub.Clients.User(playerId).SendAsync(GameEvents.CreatureDespawned, new CreatureDespawned
+        Player(playerId).SendAsync(GameEvents.CreatureDespawned, new CreatureDespawned
         {
             CreatureId = cellEvent.Creature.Id,
             CellId = cellEvent.Creature.CellId,
@@ -32,5 +41,5 @@ internal sealed class HubPlayerPush(IHubContext<GameHub> hub) : IPlayerPush
         });
 
     public Task CreatureCaptured(string playerId, CreatureCaptured captured) =>
-        hub.Clients.User(playerId).SendAsync(GameEvents.CreatureCaptured, captured);
+        Player(playerId).SendAsync(GameEvents.CreatureCaptured, captured);
 }
