@@ -68,8 +68,13 @@ public static class GameServerExtensions
         Demo.DemoWorldSetup.AddGameDemo(services, builder.Configuration);
         services.AddProblemDetails();
         services.AddOpenApi();
-        services.AddHealthChecks()
+        var health = services.AddHealthChecks()
             .AddCheck<SiloHealthCheck>("orleans-silo", tags: ["ready"]);
+        if (builder.Configuration.GetValue(ClusterOptions.Section + ":Mode", ClusterMode.Localhost) == ClusterMode.Redis)
+        {
+            services.AddSingleton<RedisHealthCheck>();
+            health.AddCheck<RedisHealthCheck>("redis", tags: ["ready"]);
+        }
         services.AddHostedService<StartupReport>();
         services.AddGameTelemetry(builder.Configuration);
         services.AddSingleton<LiveMap>();
