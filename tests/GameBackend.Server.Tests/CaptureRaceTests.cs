@@ -64,6 +64,13 @@ public sealed class CaptureRaceTests(SpawningServerFixture fixture)
         var nearby = await player.Connection.InvokeAsync<NearbyCreature[]>(HubMethods.GetNearby).WaitAsync(TestServer.Timeout);
         Assert.Equal(ack.Nearby.Select(n => n.CreatureId), nearby.Select(n => n.CreatureId));
         Assert.Contains(spawned, s => ack.Nearby.Any(n => n.CreatureId == s.CreatureId));
+
+        // A cell 2 km away, which nobody watches, spawned nothing in the same time.
+        var grid = new Domain.Cells.CellGrid(200);
+        var far = grid.CellOf(GeoMath.Destination(here, 90, 2_000)).ToString();
+        var snapshot = await Server.Services.GetRequiredService<IGrainFactory>().GetGrain<Cells.ICellGrain>(far).GetSnapshot();
+        Assert.Empty(snapshot.Creatures);
+        Assert.Equal(0, snapshot.Watchers);
     }
 
     [Fact]
