@@ -34,6 +34,7 @@ internal static class OrleansSetup
             silo.Services.Configure<ClusterMembershipOptions>(builder.Configuration.GetSection(ClusterOptions.Section + ":Membership"));
             silo.Configure<GrainCollectionOptions>(o => o.CollectionAge = TimeSpan.FromMinutes(10));
             silo.AddMemoryGrainStorageAsDefault();
+            silo.Services.AddSingleton<SiloDeaths>();
             silo.AddActivityPropagation();
         });
         return builder;

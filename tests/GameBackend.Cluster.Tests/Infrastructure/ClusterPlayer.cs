@@ -16,8 +16,8 @@ public enum WireProtocol
     MessagePack,
 }
 
-/// <summary>One accepted fix as the client saw it: which node answered, and when.</summary>
-public readonly record struct AcceptedFix(string PlayerId, long Seq, string Node, DateTimeOffset AckedAt);
+/// <summary>One accepted fix as the client saw it: which node answered, when it was sent and when the ack came.</summary>
+public readonly record struct AcceptedFix(string PlayerId, long Seq, string Node, DateTimeOffset SentAt, DateTimeOffset AckedAt);
 
 /// <summary>
 /// A real SignalR .NET client behind the test's <see cref="NodeRouter"/>: WebSockets only with
@@ -115,6 +115,7 @@ public sealed class ClusterPlayer : IAsyncDisposable
     {
         var seq = Interlocked.Increment(ref _seq);
         var node = Node;
+        var sentAt = DateTimeOffset.UtcNow;
         var ack = await Connection.InvokeAsync<LocationAck>(HubMethods.UpdateLocation, new LocationUpdate
         {
             Seq = seq,
@@ -126,7 +127,7 @@ public sealed class ClusterPlayer : IAsyncDisposable
         _last = (latitude, longitude);
         if (ack.Accepted)
         {
-            Accepted.Enqueue(new AcceptedFix(PlayerId, seq, node.Name, DateTimeOffset.UtcNow));
+            Accepted.Enqueue(new AcceptedFix(PlayerId, seq, node.Name, sentAt, DateTimeOffset.UtcNow));
         }
 
         return ack;

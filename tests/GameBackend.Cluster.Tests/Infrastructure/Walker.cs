@@ -7,12 +7,15 @@ namespace GameBackend.Cluster.Tests.Infrastructure;
 public readonly record struct ThrowResult(string PlayerId, string CreatureId, string Outcome, string? WinnerPlayerId);
 
 /// <summary>
-/// Drives one player like a phone: a fix every ~200 ms around a spot, now and then a throw at the
-/// nearest creature; follows <c>serverShutdown</c> by reconnecting at once and rides out dropped
-/// connections with the client's automatic reconnect. Failed calls are sorted, never thrown.
+/// Drives one player like a phone: a fix every ~200 ms. A chaser runs (within the speed limit) to
+/// the nearest creature and throws at it when in range, so chasers on different nodes race for the
+/// same creatures; an observer stands still at its spot. Follows <c>serverShutdown</c> by
+/// reconnecting at once and rides out dropped connections with the client's automatic reconnect.
+/// Failed calls are sorted, never thrown.
 /// </summary>
-public sealed class Walker(ClusterPlayer player, double latitude, double longitude)
+public sealed class Walker(ClusterPlayer player, double latitude, double longitude, bool chase)
 {
+    private const double MetersPerDegree = 111_320;
     private int _handledShutdowns;
     private int _step;
 
@@ -70,19 +73,31 @@ public sealed class Walker(ClusterPlayer player, double latitude, double longitu
 
         await player.EnsureConnectedAsync();
         var step = Interlocked.Increment(ref _step);
-        // A few metres around the spot: always plausible, always a new fix.
-        var angle = step * 0.7;
-        var ack = await player.UpdateAsync(latitude + (2e-5 * Math.Sin(angle)), longitude + (2e-5 * Math.Cos(angle)));
+        // A metre or so of jitter: always plausible, always a new fix.
+        var ack = await player.UpdateAsync(latitude + (1e-5 * Math.Sin(step)), longitude + (1e-5 * Math.Cos(step)));
         if (!ack.Accepted)
         {
             Rejections.Enqueue(ack.Reason ?? "?");
             return;
         }
 
-        if (step % 5 == 0 && ack.Nearby.FirstOrDefault(n => n.DistanceMeters < 40) is { } target)
+        if (!chase || ack.Nearby.Count == 0)
+        {
+            return;
+        }
+
+        var target = ack.Nearby[0];
+        if (target.DistanceMeters <= 40)
         {
             var result = await player.TryCaptureAsync(target.CreatureId, $"{player.PlayerId}-{step}");
             Throws.Enqueue(new ThrowResult(player.PlayerId, target.CreatureId, result.Outcome, result.WinnerPlayerId));
+            return;
         }
+
+        // At most 60 m per fix: under the 50 m/s (+25 m jitter, 1 s minimum interval) speed rule.
+        var run = Math.Min(60, target.DistanceMeters - 10);
+        var bearing = target.BearingDegrees * Math.PI / 180;
+        latitude += run * Math.Cos(bearing) / MetersPerDegree;
+        longitude += run * Math.Sin(bearing) / (MetersPerDegree * Math.Cos(latitude * Math.PI / 180));
     }
 }
