@@ -74,7 +74,6 @@ internal sealed partial class CellGrain(
 
     public Task<ImmutableArray<Creature>> SetInterest(string playerId, CellInterest interest)
     {
-        var wasWatching = _interest.ContainsKey(playerId);
         if (interest == CellInterest.None)
         {
             _interest.Remove(playerId);
@@ -88,7 +87,9 @@ internal sealed partial class CellGrain(
 
         _interest[playerId] = interest;
         StartTicking();
-        return Task.FromResult(wasWatching ? ImmutableArray<Creature>.Empty : [.. _creatures.Values]);
+        // Always the full list, even to a player this cell believes already watches it: that belief is
+        // stale when the player's grain died with a node and a fresh activation starts from nothing.
+        return Task.FromResult<ImmutableArray<Creature>>([.. _creatures.Values]);
     }
 
     public Task<CellSnapshot> GetSnapshot()

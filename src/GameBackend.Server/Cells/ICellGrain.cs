@@ -11,7 +11,7 @@ namespace GameBackend.Server.Cells;
 [Alias("GameBackend.ICellGrain")]
 public interface ICellGrain : IGrainWithStringKey
 {
-    /// <summary>Sets a player's interest in this cell and returns the creatures it holds when the player starts watching.</summary>
+    /// <summary>Sets a player's interest in this cell; unless the interest is None, returns every creature it holds.</summary>
     [Alias("SetInterest")]
     Task<ImmutableArray<Creature>> SetInterest(string playerId, CellInterest interest);
 

@@ -29,8 +29,12 @@ internal static class OrleansSetup
                 silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort, serviceId: cluster.ServiceId, clusterId: cluster.ClusterId);
             }
 
+            // Failure-detection timing (ProbeTimeout, NumMissedProbesLimit, ...) from Cluster:Membership;
+            // Orleans defaults when unset (a killed node is declared dead after roughly 15-30 s).
+            silo.Services.Configure<ClusterMembershipOptions>(builder.Configuration.GetSection(ClusterOptions.Section + ":Membership"));
             silo.Configure<GrainCollectionOptions>(o => o.CollectionAge = TimeSpan.FromMinutes(10));
             silo.AddMemoryGrainStorageAsDefault();
+            silo.Services.AddSingleton<SiloDeaths>();
             silo.AddActivityPropagation();
         });
         return builder;

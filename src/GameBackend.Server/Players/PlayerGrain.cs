@@ -25,6 +25,7 @@ internal sealed partial class PlayerGrain(
     Telemetry.GameMetrics metrics,
     Operators.LiveMap live,
     Spawning.WorldCache zoneCache,
+    SiloDeaths siloDeaths,
     ILogger<PlayerGrain> logger) : Grain, IPlayerGrain
 {
     // Device clocks lie; the history column still needs a representable time.
@@ -52,12 +53,14 @@ internal sealed partial class PlayerGrain(
     private CellId? _cell;
     private string? _cellText;
     private IGrainTimer? _presenceTimer;
+    private int _siloDeathsSeen;
 
     private string PlayerId => this.GetPrimaryKeyString();
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         metrics.PlayerGrains(1);
+        _siloDeathsSeen = siloDeaths.Count;
         var period = TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerSecond, _world.PresenceTimeout.Ticks / 2));
         _presenceTimer = this.RegisterGrainTimer(ExpirePresence, new GrainTimerCreationOptions(period, period) { KeepAlive = false });
         return Task.CompletedTask;
@@ -82,6 +85,13 @@ internal sealed partial class PlayerGrain(
             }
 
             return new LocationResult(false, verdict.Reason, _cellText, []);
+        }
+
+        var deaths = siloDeaths.Count;
+        if (deaths != _siloDeathsSeen)
+        {
+            await RewatchView();
+            _siloDeathsSeen = deaths;
         }
 
         var position = new GeoPoint(fix.Latitude, fix.Longitude);
@@ -313,6 +323,31 @@ internal sealed partial class PlayerGrain(
         LogCrossed(logger, PlayerId, cellText, _view.Count);
     }
 
+    /// <summary>
+    /// After a node died, cells that lived there were re-activated without their watchers (and with
+    /// new creatures): register again with every cell of the view and take its creatures as they are now.
+    /// Runs once per silo death per player: one call per cell of the view.
+    /// </summary>
+    private async Task RewatchView()
+    {
+        if (_view.Count == 0)
+        {
+            return;
+        }
+
+        var snapshots = await Task.WhenAll(_view.Select(v => GrainFactory.GetGrain<ICellGrain>(v.Key).SetInterest(PlayerId, v.Value)));
+        _visible.Clear();
+        foreach (var creatures in snapshots)
+        {
+            foreach (var creature in creatures)
+            {
+                _visible[creature.Id] = creature;
+            }
+        }
+
+        LogRewatched(logger, PlayerId, _view.Count);
+    }
+
     private async Task LeaveAllCells()
     {
         if (_view.Count == 0)
@@ -344,6 +379,9 @@ internal sealed partial class PlayerGrain(
 
     [LoggerMessage(EventId = 1003, Level = LogLevel.Debug, Message = "Player {PlayerId} captured {CreatureId}")]
     private static partial void LogCaptured(ILogger logger, string playerId, string creatureId);
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Debug, Message = "Player {PlayerId}: a node died; registered again with the {Cells} cells of its view")]
+    private static partial void LogRewatched(ILogger logger, string playerId, int cells);
 
     [LoggerMessage(EventId = 1002, Level = LogLevel.Debug, Message = "Player {PlayerId} entered cell {CellId}; watching {Cells} cells")]
     private static partial void LogCrossed(ILogger logger, string playerId, string cellId, int cells);

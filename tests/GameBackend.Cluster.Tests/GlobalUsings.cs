@@ -1,0 +1,3 @@
+global using GameBackend.Cluster.Tests.Infrastructure;
+
+[assembly: CollectionBehavior(DisableTestParallelization = true)]
