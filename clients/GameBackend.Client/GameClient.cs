@@ -32,6 +32,9 @@ public sealed partial class GameClient : IAsyncDisposable
     // for SignalR to notice the loss instead of spinning on the dead connection.
     private static readonly TimeSpan TransportRetryPause = TimeSpan.FromMilliseconds(100);
 
+    // HubConnection's message for a close frame that carries an error.
+    private const string ServerClosedPrefix = "The server closed the connection with the following error:";
+
     // A throw whose connection keeps dying is probably killing it (e.g. an oversized message); stop then.
     private const int MaxCaptureRetries = 3;
 
@@ -691,12 +694,14 @@ public sealed partial class GameClient : IAsyncDisposable
 
     /// <summary>
     /// Whether a call failed because its connection did, rather than being answered with an error.
-    /// A server-sent close fails pending calls with a <see cref="HubException"/> too, so a hub error
-    /// only counts as an answer while the connection is still up.
+    /// A server-sent close fails pending calls with a <see cref="HubException"/> too, and it does so
+    /// before the connection's state leaves Connected, so the state alone races with the failure:
+    /// the close's own message (fixed by SignalR's client) tells it apart from an answer.
     /// </summary>
     private bool IsTransportFailure(Exception error, HubConnection connection, CancellationToken cancellationToken) =>
         !cancellationToken.IsCancellationRequested && !_disposed && error is not ObjectDisposedException
-        && (error is not HubException || connection.State != HubConnectionState.Connected);
+        && (error is not HubException hub || connection.State != HubConnectionState.Connected
+            || hub.Message.StartsWith(ServerClosedPrefix, StringComparison.Ordinal));
 
     private long NowMs() => _time.GetUtcNow().ToUnixTimeMilliseconds();
 

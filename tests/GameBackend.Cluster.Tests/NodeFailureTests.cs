@@ -7,6 +7,7 @@ namespace GameBackend.Cluster.Tests;
 public sealed class NodeFailureTests(ITestOutputHelper output)
 {
     private const int WalkerCount = 12;
+    private const double VisibilityRadiusMeters = 200; // The server's default (Game:World:VisibilityRadiusMeters).
 
     [Fact]
     public async Task Sigkill_of_a_node_survivors_keep_serving_its_clients_move_and_no_creature_gets_a_second_winner()
@@ -23,6 +24,8 @@ public sealed class NodeFailureTests(ITestOutputHelper output)
         var killedAt = DateTimeOffset.UtcNow;
         victim.Kill();
         await victim.WaitForExitAsync(TestCluster.Timeout);
+        // A busy machine may take a moment to deliver the signal: fixes sent in between may still be answered by the victim.
+        var deadAt = DateTimeOffset.UtcNow;
 
         foreach (var node in cluster.Router.InRotation)
         {
@@ -49,17 +52,19 @@ public sealed class NodeFailureTests(ITestOutputHelper output)
 
         // History: fixes sent after the kill, and fixes acked well before it, are all stored. Rows
         // still buffered in the killed process (its player grains' last flush interval, whichever
-        // node answered the client) are gone: a documented limit (docs/scale-out.md).
+        // node answered the client) are gone: a documented limit (docs/scale-out.md). A quiet
+        // machine loses less than 2 s; the margin allows for a busy one, where a flush takes longer.
         var accepted = load.Accepted;
-        var window = TimeSpan.FromSeconds(2);
-        var mustHave = accepted.Where(a => a.SentAt > killedAt || a.AckedAt < killedAt - window).ToList();
+        var window = TimeSpan.FromSeconds(5);
+        var mustHave = accepted.Where(a => a.SentAt > deadAt || a.AckedAt < killedAt - window).ToList();
         var stored = await load.WaitForStoredAsync(cluster, mustHave);
         var missing = accepted.Where(a => !stored.Contains((a.PlayerId, a.Seq))).ToList();
-        output.WriteLine($"recovered in {recoveredIn.TotalSeconds:F1} s; accepted {accepted.Count} fixes, missing {missing.Count} " +
+        output.WriteLine($"killed at {killedAt:HH:mm:ss.fff}, exited by {deadAt:HH:mm:ss.fff}; recovered in {recoveredIn.TotalSeconds:F1} s; accepted {accepted.Count} fixes, missing {missing.Count} " +
             $"(acked by the killed node: {missing.Count(m => m.Node == victim.Name)}, by survivors: {missing.Count(m => m.Node != victim.Name)}); " +
             $"server errors {load.ServerErrors.Count} ({string.Join("; ", load.ServerErrors.Select(e => $"+{(e.At - killedAt).TotalSeconds:F1}s {e.Error}").Distinct().Take(5))}); " +
             $"transport errors {load.TransportErrors.Count}; captures {captures.Count}, throws {load.Throws.Count}");
-        Assert.All(missing, m => Assert.True(m.SentAt < killedAt && m.AckedAt > killedAt - window, $"{m} was lost outside the kill window"));
+        output.WriteLine(cluster.Logs);
+        Assert.All(missing, m => Assert.True(m.SentAt <= deadAt && m.AckedAt >= killedAt - window, $"{m} was lost outside the kill window"));
         Assert.Empty(load.Rejections);
     }
 
@@ -89,6 +94,7 @@ public sealed class NodeFailureTests(ITestOutputHelper output)
         output.WriteLine($"stop took {stopTook.TotalSeconds:F1} s (exit code {victim.ExitCode}); {moved.Count} clients moved, " +
             $"{moved.Count(w => w.Player.ShutdownNotices >= 1)} got serverShutdown; transport errors {load.TransportErrors.Count} " +
             $"({string.Join("; ", load.TransportErrors.Select(e => e.Error).Distinct().Take(3))})");
+        output.WriteLine(cluster.Logs); // Warnings and errors only: shown when the test fails.
         Assert.Empty(load.ServerErrors);
         Assert.Empty(load.Rejections);
         // Only the moved clients may have lost a call, and only to the reconnect.
@@ -133,20 +139,30 @@ public sealed class NodeFailureTests(ITestOutputHelper output)
 
         public List<Walker> Observers => [.. Walkers.Where((_, i) => i % 4 == 3)];
 
+        /// <summary>
+        /// Waits until the observers see the same creatures. They stand a metre or two apart, so the
+        /// order by distance may differ and a creature right at the edge of the visibility radius
+        /// may be in one view only: every creature well inside one observer's radius must be in
+        /// every other observer's view.
+        /// </summary>
         public async Task WaitForIdenticalObserverViewsAsync()
         {
+            const double wellInside = VisibilityRadiusMeters - 10;
             NearbyCreature[][] last = [];
             try
             {
                 await Poll.UntilAsync(async () =>
                 {
                     last = await Task.WhenAll(Observers.Select(o => o.Player.GetNearbyAsync()));
-                    return last[0].Length > 0 && last.All(n => n.Select(c => c.CreatureId).SequenceEqual(last[0].Select(c => c.CreatureId))) ? last : null;
+                    var ids = last.Select(n => n.Select(c => c.CreatureId).ToHashSet()).ToList();
+                    var agree = last.All(n => n.Length > 0) &&
+                        last.All(n => n.Where(c => c.DistanceMeters <= wellInside).All(c => ids.All(other => other.Contains(c.CreatureId))));
+                    return agree ? last : null;
                 }, "identical views for the observers standing together", TimeSpan.FromSeconds(15));
             }
             catch (TimeoutException ex)
             {
-                var views = string.Join("\n", last.Select((n, i) => $"{Observers[i].Player.Node.Name}: {string.Join(' ', n.Select(c => c.CreatureId).Order())}"));
+                var views = string.Join("\n", last.Select((n, i) => $"{Observers[i].Player.Node.Name}: {string.Join(' ', n.Select(c => $"{c.CreatureId}@{c.DistanceMeters:F0}").Order())}"));
                 throw new TimeoutException(ex.Message + "\n" + views, ex);
             }
         }

@@ -31,6 +31,11 @@ internal sealed partial class PlayerGrain(
     // Device clocks lie; the history column still needs a representable time.
     private const long MaxUnixMs = 253_402_300_799_999;
 
+    // Cell calls lost to a departing node: 4 tries over about 1.5 s, about as long as Orleans
+    // takes to re-route after a graceful stop (a killed node takes its failure-detection time).
+    private const int CellCallAttempts = 4;
+    private static readonly TimeSpan CellCallRetryPause = TimeSpan.FromMilliseconds(250);
+
     private readonly MovementValidator _movement = new(movement.Value.ToRules());
     private readonly WorldOptions _world = world.Value;
 
@@ -279,7 +284,7 @@ internal sealed partial class PlayerGrain(
         {
             if (!_view.TryGetValue(id, out var current) || current != interest)
             {
-                calls.Add(GrainFactory.GetGrain<ICellGrain>(id).SetInterest(PlayerId, interest));
+                calls.Add(SetInterest(id, interest));
             }
         }
 
@@ -287,7 +292,7 @@ internal sealed partial class PlayerGrain(
         {
             if (!wanted.ContainsKey(id))
             {
-                calls.Add(GrainFactory.GetGrain<ICellGrain>(id).SetInterest(PlayerId, CellInterest.None));
+                calls.Add(SetInterest(id, CellInterest.None));
             }
         }
 
@@ -335,7 +340,7 @@ internal sealed partial class PlayerGrain(
             return;
         }
 
-        var snapshots = await Task.WhenAll(_view.Select(v => GrainFactory.GetGrain<ICellGrain>(v.Key).SetInterest(PlayerId, v.Value)));
+        var snapshots = await Task.WhenAll(_view.Select(v => SetInterest(v.Key, v.Value)));
         _visible.Clear();
         foreach (var creatures in snapshots)
         {
@@ -348,6 +353,27 @@ internal sealed partial class PlayerGrain(
         LogRewatched(logger, PlayerId, _view.Count);
     }
 
+    /// <summary>
+    /// Registers with one cell. SetInterest is idempotent (it answers the cell's full list every
+    /// time), so a call lost to a node leaving the cluster (a graceful stop, or a kill before the
+    /// node is declared dead) is made again after a pause, and lands on the cell's next activation.
+    /// </summary>
+    private async Task<ImmutableArray<Creature>> SetInterest(string cellId, CellInterest interest)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await GrainFactory.GetGrain<ICellGrain>(cellId).SetInterest(PlayerId, interest);
+            }
+            catch (Exception ex) when (ex is SiloUnavailableException or OrleansMessageRejectionException && attempt < CellCallAttempts)
+            {
+                LogCellCallRetried(logger, PlayerId, cellId, attempt, ex.Message);
+                await Task.Delay(CellCallRetryPause * attempt);
+            }
+        }
+    }
+
     private async Task LeaveAllCells()
     {
         if (_view.Count == 0)
@@ -355,7 +381,7 @@ internal sealed partial class PlayerGrain(
             return;
         }
 
-        var calls = _view.Keys.Select(id => GrainFactory.GetGrain<ICellGrain>(id).SetInterest(PlayerId, CellInterest.None));
+        var calls = _view.Keys.Select(id => SetInterest(id, CellInterest.None));
         await Task.WhenAll(calls);
         _view.Clear();
         _visible.Clear();
@@ -382,6 +408,9 @@ internal sealed partial class PlayerGrain(
 
     [LoggerMessage(EventId = 1004, Level = LogLevel.Debug, Message = "Player {PlayerId}: a node died; registered again with the {Cells} cells of its view")]
     private static partial void LogRewatched(ILogger logger, string playerId, int cells);
+
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Information, Message = "Player {PlayerId}: call to cell {CellId} lost (attempt {Attempt}), retrying: {Error}")]
+    private static partial void LogCellCallRetried(ILogger logger, string playerId, string cellId, int attempt, string error);
 
     [LoggerMessage(EventId = 1002, Level = LogLevel.Debug, Message = "Player {PlayerId} entered cell {CellId}; watching {Cells} cells")]
     private static partial void LogCrossed(ILogger logger, string playerId, string cellId, int cells);

@@ -12,10 +12,13 @@ namespace GameBackend.Cluster.Tests.Infrastructure;
 /// </summary>
 public sealed class ClusterNode : IAsyncDisposable
 {
+    // The first lines say why a node failed to start; the last ones what it did lately.
+    private const int HeadLogLines = 150;
     private const int MaxLogLines = 400;
 
     private readonly Process _process;
     private readonly Process? _watchdog;
+    private readonly List<string> _head = [];
     private readonly Queue<string> _log = new();
     private readonly string _spillDirectory;
 
@@ -48,7 +51,9 @@ public sealed class ClusterNode : IAsyncDisposable
         {
             lock (_log)
             {
-                return string.Join('\n', _log);
+                return _head.Count < HeadLogLines
+                    ? string.Join('\n', _head)
+                    : string.Join('\n', _head) + "\n[...]\n" + string.Join('\n', _log);
             }
         }
     }
@@ -200,6 +205,12 @@ public sealed class ClusterNode : IAsyncDisposable
 
         lock (_log)
         {
+            if (_head.Count < HeadLogLines)
+            {
+                _head.Add(line);
+                return;
+            }
+
             _log.Enqueue(line);
             while (_log.Count > MaxLogLines)
             {

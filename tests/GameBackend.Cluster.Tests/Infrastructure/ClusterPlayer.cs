@@ -17,7 +17,10 @@ public enum WireProtocol
 }
 
 /// <summary>One accepted fix as the client saw it: which node answered, when it was sent and when the ack came.</summary>
-public readonly record struct AcceptedFix(string PlayerId, long Seq, string Node, DateTimeOffset SentAt, DateTimeOffset AckedAt);
+public readonly record struct AcceptedFix(string PlayerId, long Seq, string Node, DateTimeOffset SentAt, DateTimeOffset AckedAt)
+{
+    public override string ToString() => $"{PlayerId}#{Seq} via {Node}, sent {SentAt:HH:mm:ss.fff}, acked {AckedAt:HH:mm:ss.fff}";
+}
 
 /// <summary>
 /// A real SignalR .NET client behind the test's <see cref="NodeRouter"/>: WebSockets only with

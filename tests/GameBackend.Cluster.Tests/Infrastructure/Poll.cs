@@ -15,13 +15,13 @@ public static class Poll
         using var cts = new CancellationTokenSource(limit);
         while (true)
         {
-            if (await probe().WaitAsync(cts.Token).ConfigureAwait(false) is { } value)
-            {
-                return value;
-            }
-
             try
             {
+                if (await probe().WaitAsync(cts.Token).ConfigureAwait(false) is { } value)
+                {
+                    return value;
+                }
+
                 await Task.Delay(50, cts.Token);
             }
             catch (OperationCanceledException)
