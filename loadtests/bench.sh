@@ -24,7 +24,7 @@ start_server() {
   PGPASSWORD=gamebackend psql -h 127.0.0.1 -p "${GAMEBACKEND_PG_PORT:-54329}" -U gamebackend -d gamebackend -qc "drop database if exists $db" -c "create database $db" >/dev/null 2>&1
   env ConnectionStrings__Postgres="${GAMEBACKEND_POSTGRES/Database=gamebackend/Database=$db}" \
     Cluster__SiloPort=11197 Cluster__GatewayPort=30097 "$@" \
-    dotnet "$server_dll" --urls "http://127.0.0.1:$port" >"$out/server.log" 2>&1 &
+    dotnet "$server_dll" --urls "http://127.0.0.1:$port" --contentRoot "$(dirname "$server_dll")" >"$out/server.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && return 0; sleep 0.5; done
   echo "server did not become ready" >&2; return 1

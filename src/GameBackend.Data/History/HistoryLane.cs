@@ -90,6 +90,12 @@ internal sealed class HistoryLane<T> : IHistoryLane
     private long _spillOldestTicks = long.MaxValue;
     private volatile bool _mayHaveSpill = true;
 
+    // Write-ahead journal (HistoryOptions.Journal), guarded by _journalLock on the producers' side.
+    private readonly HistoryJournal? _journal;
+    private readonly Lock _journalLock = new();
+    private readonly ArrayBufferWriter<byte> _journalBuffer = new(512);
+    private readonly Utf8JsonWriter _journalJson;
+
     public HistoryLane(IRecordSink<T> sink, HistoryWriter owner, HistoryOptions options)
     {
         _sink = sink;
@@ -97,6 +103,8 @@ internal sealed class HistoryLane<T> : IHistoryLane
         _options = options;
         _pending = new T[options.BatchSize];
         _json = new Utf8JsonWriter(_spillBuffer);
+        _journalJson = new Utf8JsonWriter(_journalBuffer);
+        _journal = options.Journal ? new HistoryJournal(options.SpillDirectory, sink.Kind, owner) : null;
         _channel = Channel.CreateBounded<T>(new BoundedChannelOptions(options.BufferCapacity)
         {
             SingleReader = true,
@@ -128,7 +136,24 @@ internal sealed class HistoryLane<T> : IHistoryLane
 
     public bool TryAppend(in T record)
     {
-        if (_channel.Writer.TryWrite(record))
+        if (_journal is not null)
+        {
+            lock (_journalLock)
+            {
+                // Channel and journal in one order, so "the first n rows left the lane" names journal segments.
+                if (_channel.Writer.TryWrite(record))
+                {
+                    _journalBuffer.ResetWrittenCount();
+                    _journalJson.Reset(_journalBuffer);
+                    JsonSerializer.Serialize(_journalJson, record, _sink.JsonType);
+                    _journalJson.Flush();
+                    _journalBuffer.Write("\n"u8);
+                    _journal.Append(_journalBuffer.WrittenSpan);
+                    return true;
+                }
+            }
+        }
+        else if (_channel.Writer.TryWrite(record))
         {
             return true;
         }
@@ -175,6 +200,7 @@ internal sealed class HistoryLane<T> : IHistoryLane
         var count = _pendingCount;
         var inserted = await WriteBatchAsync(dataSource, _pending.AsMemory(0, count), ct);
         ClearPending();
+        _journal?.MarkDone(count);
         _owner.CountWritten(Kind, inserted);
     }
 
@@ -186,6 +212,7 @@ internal sealed class HistoryLane<T> : IHistoryLane
             {
                 var spilled = TrySpillLocked(_pending.AsSpan(0, _pendingCount));
                 _owner.CountSpilled(Kind, spilled);
+                _journal?.MarkDone(spilled);
                 if (spilled < _pendingCount)
                 {
                     // Spill budget exhausted: keep the rest in memory.
@@ -201,6 +228,7 @@ internal sealed class HistoryLane<T> : IHistoryLane
             {
                 var spilled = TrySpillLocked(_pending.AsSpan(0, _pendingCount));
                 _owner.CountSpilled(Kind, spilled);
+                _journal?.MarkDone(spilled);
                 if (spilled < _pendingCount)
                 {
                     Array.Copy(_pending, spilled, _pending, 0, _pendingCount - spilled);
@@ -323,6 +351,8 @@ internal sealed class HistoryLane<T> : IHistoryLane
             CloseSpillLocked(flushToDisk: true);
             _spillClosed = true;
         }
+
+        _journal?.Close();
     }
 
     private async Task<int> WriteBatchAsync(NpgsqlDataSource dataSource, ReadOnlyMemory<T> batch, CancellationToken ct)

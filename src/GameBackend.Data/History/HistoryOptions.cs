@@ -33,6 +33,13 @@ public sealed class HistoryOptions
     /// Default: <c>gamebackend-history-spill</c> under the temp folder.</summary>
     public string SpillDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "gamebackend-history-spill");
 
+    /// <summary>
+    /// Journal every accepted row to a local file (in <see cref="SpillDirectory"/>) before accepting
+    /// it, so a process killed hard loses nothing it acknowledged: the next start with the same
+    /// folder replays it. Costs one small write system call per row. Default true.
+    /// </summary>
+    public bool Journal { get; set; } = true;
+
     /// <summary>Upper bound on the spill folder's size. Default 1 GiB.</summary>
     public long SpillMaxBytes { get; set; } = 1L << 30;
 

@@ -24,7 +24,7 @@ public readonly record struct HistoryWriterStatistics(
 /// back (also after a restart). Every write is idempotent on the rows' natural keys, so a retried or
 /// replayed batch never duplicates a row.
 /// </summary>
-public sealed partial class HistoryWriter : IHostedService, IAsyncDisposable
+public sealed partial class HistoryWriter : IHostedService, IAsyncDisposable, IHistoryJournalEvents
 {
     /// <summary>Name of the <see cref="Meter"/> carrying the pipeline's metrics.</summary>
     public const string MeterName = "GameBackend.History";
@@ -143,10 +143,17 @@ public sealed partial class HistoryWriter : IHostedService, IAsyncDisposable
             return Task.CompletedTask;
         }
 
+        // A journal left by a process that died is replayed like a spill file.
+        var adopted = HistoryJournal.AdoptLeftovers(_options.SpillDirectory);
+        if (adopted > 0)
+        {
+            Log.JournalAdopted(_logger, adopted);
+        }
+
         // Spill files left by an earlier run count against the budget until they are replayed.
         if (Directory.Exists(_options.SpillDirectory))
         {
-            foreach (var file in Directory.GetFiles(_options.SpillDirectory, "*.jsonl"))
+            foreach (var file in Directory.GetFiles(_options.SpillDirectory, "*.jsonl").Where(f => !Path.GetFileName(f).StartsWith(HistoryJournal.Prefix, StringComparison.Ordinal)))
             {
                 Budget.Add(new FileInfo(file).Length);
             }
@@ -361,6 +368,8 @@ public sealed partial class HistoryWriter : IHostedService, IAsyncDisposable
         }
     }
 
+    void IHistoryJournalEvents.JournalFailed(string kind, Exception exception) => Log.JournalFailed(_logger, kind, exception);
+
     internal void LogCorruptSpillLine(string path) => Log.CorruptSpillLine(_logger, path);
 
     internal void LogReplayed(string kind, int rows, string path) => Log.Replayed(_logger, kind, rows, path);
@@ -395,6 +404,12 @@ public sealed partial class HistoryWriter : IHostedService, IAsyncDisposable
 
         [LoggerMessage(EventId = 208, Level = LogLevel.Critical, Message = "History loop crashed; buffered rows are spilled to disk")]
         public static partial void LoopCrashed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 210, Level = LogLevel.Error, Message = "Could not write the {Kind} journal; rows are no longer journaled until restart")]
+        public static partial void JournalFailed(ILogger logger, string kind, Exception exception);
+
+        [LoggerMessage(EventId = 211, Level = LogLevel.Warning, Message = "Found {Segments} journal segments of a process that did not stop cleanly; replaying them")]
+        public static partial void JournalAdopted(ILogger logger, int segments);
 
         [LoggerMessage(EventId = 209, Level = LogLevel.Information, Message = "History writer stopped; {Rows} rows moved to spill, {SpillBytes} spill bytes pending replay")]
         public static partial void Stopped(ILogger logger, long rows, long spillBytes);

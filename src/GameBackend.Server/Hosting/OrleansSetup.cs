@@ -35,9 +35,11 @@ internal static class OrleansSetup
             // Directory knobs from Cluster:Directory, notably RangeLeaseDuration: after a crash, the
             // dead node's grains stay unregistrable this long, in case it is only cut off and still
             // running them. Orleans' 30 s default kept a third of the players of a 3-node cluster
-            // waiting ~24 s after a kill; appsettings.json ships 5 s (a cut-off node learns it was
+            // waiting ~24 s after a kill; ours is 5 s (a cut-off node learns it was
             // declared dead from the membership table and stops; the captures ledger keeps one
-            // winner even if two activations of a cell overlap).
+            // winner even if two activations of a cell overlap). Set in code, not appsettings.json,
+            // so it holds whatever the content root.
+            silo.Services.Configure<GrainDirectoryOptions>(o => o.RangeLeaseDuration = TimeSpan.FromSeconds(5));
             silo.Services.Configure<GrainDirectoryOptions>(builder.Configuration.GetSection(ClusterOptions.Section + ":Directory"));
             silo.Configure<GrainCollectionOptions>(o => o.CollectionAge = TimeSpan.FromMinutes(10));
             // The default directory is eventually consistent: when a node dies, registrations it held

@@ -40,6 +40,12 @@ public sealed class ClusterNode : IAsyncDisposable
 
     public int ProcessId => _process.Id;
 
+    /// <summary>The settings it was started with (a restart reuses them).</summary>
+    public IReadOnlyDictionary<string, string> Environment { get; private init; } = new Dictionary<string, string>();
+
+    /// <summary>Its history spill and journal folder, which survives the process (a restart reuses it).</summary>
+    public string SpillDirectory => _spillDirectory;
+
     public bool HasExited => _process.HasExited;
 
     public int ExitCode => _process.ExitCode;
@@ -70,11 +76,11 @@ public sealed class ClusterNode : IAsyncDisposable
     }
 
     /// <summary>Starts the process; call <see cref="WaitReadyAsync"/> before using it.</summary>
-    public static ClusterNode Start(string name, IReadOnlyDictionary<string, string> environment)
+    public static ClusterNode Start(string name, IReadOnlyDictionary<string, string> environment, string? spillDirectory = null)
     {
         var dll = ServerAssemblyPath;
         var httpPort = FreePort();
-        var spill = Path.Combine(Path.GetTempPath(), "gamebackend-cluster-tests", name + "-" + Guid.NewGuid().ToString("N")[..8]);
+        var spill = spillDirectory ?? Path.Combine(Path.GetTempPath(), "gamebackend-cluster-tests", name + "-" + Guid.NewGuid().ToString("N")[..8]);
         var info = new ProcessStartInfo("dotnet")
         {
             ArgumentList = { dll, "--urls", $"http://127.0.0.1:{httpPort}" },
@@ -98,7 +104,7 @@ public sealed class ClusterNode : IAsyncDisposable
 
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         process.Start();
-        var node = new ClusterNode(name, httpPort, process, StartWatchdog(process.Id), spill);
+        var node = new ClusterNode(name, httpPort, process, StartWatchdog(process.Id), spill) { Environment = environment };
         process.OutputDataReceived += (_, e) => node.AddLine(e.Data);
         process.ErrorDataReceived += (_, e) => node.AddLine(e.Data);
         process.BeginOutputReadLine();
@@ -222,7 +228,7 @@ public sealed class ClusterNode : IAsyncDisposable
     /// <summary>Kills the node once the test host is gone (even after a SIGKILL of the test host itself).</summary>
     private static Process? StartWatchdog(int nodePid)
     {
-        var script = $"while kill -0 {Environment.ProcessId} 2>/dev/null && kill -0 {nodePid} 2>/dev/null; do sleep 1; done; kill -9 {nodePid} 2>/dev/null";
+        var script = $"while kill -0 {System.Environment.ProcessId} 2>/dev/null && kill -0 {nodePid} 2>/dev/null; do sleep 1; done; kill -9 {nodePid} 2>/dev/null";
         try
         {
             return Process.Start(new ProcessStartInfo("/bin/sh", ["-c", script]) { UseShellExecute = false });

@@ -78,6 +78,18 @@ public sealed class TestCluster : IAsyncDisposable
         return node;
     }
 
+    /// <summary>
+    /// Starts a stopped or killed node again with its settings and its spill folder, as an
+    /// orchestrator restarts a crashed container on the same volume. It joins as a new silo.
+    /// </summary>
+    public async Task<ClusterNode> RestartAsync(ClusterNode node)
+    {
+        var again = ClusterNode.Start(node.Name + "-again", node.Environment, node.SpillDirectory);
+        _all.Add(again);
+        await again.WaitReadyAsync(TimeSpan.FromSeconds(60));
+        return again;
+    }
+
     /// <summary>Every node's recent log, for assertion messages.</summary>
     public string Logs => string.Join("\n\n", _all.Select(n => $"==== {n.Name} ====\n{n.RecentLog}"));
 

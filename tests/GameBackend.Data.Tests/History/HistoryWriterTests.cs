@@ -114,6 +114,81 @@ public sealed class HistoryWriterTests(TestDatabase db) : IClassFixture<TestData
         }
     }
 
+    [Fact]
+    public async Task Rows_accepted_before_a_crash_are_replayed_from_the_journal()
+    {
+        var live = Path.Combine(Path.GetTempPath(), "gb-spill-test-" + Guid.NewGuid().ToString("N"));
+        var afterCrash = live + "-after-crash";
+        // The database is unreachable, so nothing leaves memory: only the journal holds the rows.
+        var first = new HistoryWriter(Options(UnreachableConnectionString, live));
+        try
+        {
+            await first.StartAsync(default);
+            for (var i = 0; i < 500; i++)
+            {
+                Assert.True(first.TryAppend(Sample("crash", i)));
+            }
+
+            // What SIGKILL leaves behind is the folder as it is now: each TryAppend above returned
+            // only after its row was handed to the operating system.
+            Directory.CreateDirectory(afterCrash);
+            foreach (var file in Directory.GetFiles(live, "journal-*.jsonl"))
+            {
+                File.Copy(file, Path.Combine(afterCrash, Path.GetFileName(file)));
+            }
+
+            Assert.NotEmpty(Directory.GetFiles(afterCrash, "journal-positions-*.jsonl"));
+
+            await using var second = new HistoryWriter(Options(db.ConnectionString, afterCrash));
+            await second.StartAsync(default);
+            await TestEnvironment.WaitUntilAsync(async () =>
+                await db.ScalarAsync<long>("select count(*) from position_samples where player_id = 'crash'") == 500, Timeout, "journaled rows");
+            await TestEnvironment.WaitUntilAsync(() => Task.FromResult(Directory.GetFiles(afterCrash).Length == 0), Timeout, "journal replayed and deleted");
+            Assert.Equal(499, await db.ScalarAsync<long>("select max(seq) from position_samples where player_id = 'crash'"));
+        }
+        finally
+        {
+            await first.DisposeAsync();
+            foreach (var folder in new[] { live, afterCrash })
+            {
+                if (Directory.Exists(folder))
+                {
+                    Directory.Delete(folder, recursive: true);
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_clean_stop_leaves_no_journal_behind()
+    {
+        var options = Options(db.ConnectionString);
+        try
+        {
+            await using (var writer = new HistoryWriter(options))
+            {
+                await writer.StartAsync(default);
+                for (var i = 0; i < 100; i++)
+                {
+                    Assert.True(writer.TryAppend(Sample("clean", i)));
+                }
+
+                Assert.NotEmpty(Directory.GetFiles(options.SpillDirectory, "journal-positions-*.jsonl"));
+                await writer.StopAsync(new CancellationTokenSource(Timeout).Token);
+            }
+
+            Assert.Equal(100, await db.ScalarAsync<long>("select count(*) from position_samples where player_id = 'clean'"));
+            Assert.Empty(Directory.GetFiles(options.SpillDirectory));
+        }
+        finally
+        {
+            if (Directory.Exists(options.SpillDirectory))
+            {
+                Directory.Delete(options.SpillDirectory, recursive: true);
+            }
+        }
+    }
+
     [Theory]
     [InlineData(HistoryFullPolicy.Reject, 1_000_000, 10, 0)]
     [InlineData(HistoryFullPolicy.SpillOnCaller, 0, 10, 0)]
