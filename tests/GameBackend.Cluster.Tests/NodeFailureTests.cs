@@ -160,7 +160,10 @@ public sealed class NodeFailureTests(ITestOutputHelper output)
             }
             catch (TimeoutException ex)
             {
-                var views = string.Join("\n", last.Select((n, i) => $"{Observers[i].Player.Node.Name}: {string.Join(' ', n.Select(c => $"{c.CreatureId}@{c.DistanceMeters:F0}").Order())}"));
+                // Only the disagreement: what each observer sees well inside its radius that another lacks.
+                var ids = last.Select(n => n.Select(c => c.CreatureId).ToHashSet()).ToList();
+                var views = string.Join("\n", last.Select((n, i) => $"{Observers[i].Player.PlayerId} on {Observers[i].Player.Node.Name} sees {n.Length}, " +
+                    $"others lack: {string.Join(' ', n.Where(c => c.DistanceMeters <= wellInside && ids.Any(o => !o.Contains(c.CreatureId))).Select(c => $"{c.CreatureId}@{c.DistanceMeters:F0}m"))}"));
                 throw new TimeoutException(ex.Message + "\n" + views, ex);
             }
         }

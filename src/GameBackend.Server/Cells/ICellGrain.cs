@@ -19,7 +19,12 @@ public interface ICellGrain : IGrainWithStringKey
     Task<CellSnapshot> GetSnapshot();
 
     /// <summary>Places a creature spawned elsewhere (a sponsor zone's draw) into this cell.</summary>
-    [Alias("AddCreature")]
+    /// <remarks>
+    /// Interleaves: two neighbouring cells that tick at once may each hand the other a zone
+    /// creature, and without interleaving each would wait on the other until the call timed out.
+    /// The method never awaits, so it cannot observe or leave a half-done turn.
+    /// </remarks>
+    [Alias("AddCreature"), AlwaysInterleave]
     Task AddCreature(Creature creature);
 
     /// <summary>Despawns (reason <c>excluded</c>) every creature inside the area (WKB, lon/lat).</summary>
