@@ -75,6 +75,15 @@ internal sealed partial class PlayerGrain(
     {
         _presenceTimer?.Dispose();
         metrics.PlayerGrains(-1);
+        if (reason.ReasonCode == DeactivationReasonCode.ShuttingDown)
+        {
+            // The whole silo is stopping and its cells with it: one quick, best-effort goodbye to
+            // cells that may live elsewhere, no retries (they would only re-place grains on a
+            // stopping node). A cell that misses it is told again by the player's next activation when it publishes (OnCellEvent).
+            await LeaveAllCellsOnce();
+            return;
+        }
+
         await LeaveAllCells();
     }
 
@@ -181,7 +190,10 @@ internal sealed partial class PlayerGrain(
     {
         if (!_view.ContainsKey(cellId))
         {
-            return; // A late event from a cell we have already left.
+            // A late event from a cell we have left, or a cell that never heard we left (our goodbye
+            // was lost when a node stopped): tell it again, so it stops publishing to us.
+            await GrainFactory.GetGrain<ICellGrain>(cellId).SetInterest(PlayerId, CellInterest.None);
+            return;
         }
 
         var creature = cellEvent.Creature;
@@ -374,6 +386,23 @@ internal sealed partial class PlayerGrain(
         }
     }
 
+    private async Task LeaveAllCellsOnce()
+    {
+        try
+        {
+            await Task.WhenAll(_view.Keys.Select(id => GrainFactory.GetGrain<ICellGrain>(id).SetInterest(PlayerId, CellInterest.None)))
+                .WaitAsync(CellCallRetryPause);
+        }
+        catch (Exception ex) when (ex is TimeoutException or OrleansException)
+        {
+            LogLeaveSkipped(logger, PlayerId, ex.Message);
+        }
+
+        _view.Clear();
+        _visible.Clear();
+        live.PlayerLeft(PlayerId);
+    }
+
     private async Task LeaveAllCells()
     {
         if (_view.Count == 0)
@@ -411,6 +440,9 @@ internal sealed partial class PlayerGrain(
 
     [LoggerMessage(EventId = 1005, Level = LogLevel.Information, Message = "Player {PlayerId}: call to cell {CellId} lost (attempt {Attempt}), retrying: {Error}")]
     private static partial void LogCellCallRetried(ILogger logger, string playerId, string cellId, int attempt, string error);
+
+    [LoggerMessage(EventId = 1006, Level = LogLevel.Debug, Message = "Player {PlayerId}: leaving its cells while the node stops did not finish: {Error}")]
+    private static partial void LogLeaveSkipped(ILogger logger, string playerId, string error);
 
     [LoggerMessage(EventId = 1002, Level = LogLevel.Debug, Message = "Player {PlayerId} entered cell {CellId}; watching {Cells} cells")]
     private static partial void LogCrossed(ILogger logger, string playerId, string cellId, int cells);
