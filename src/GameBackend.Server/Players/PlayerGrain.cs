@@ -79,7 +79,8 @@ internal sealed partial class PlayerGrain(
         {
             // The whole silo is stopping and its cells with it: one quick, best-effort goodbye to
             // cells that may live elsewhere, no retries (they would only re-place grains on a
-            // stopping node). A cell that misses it is told again by the player's next activation when it publishes (OnCellEvent).
+            // stopping node). A cell that misses it is told again the next time it publishes to
+            // this player (see OnCellEvent).
             await LeaveAllCellsOnce();
             return;
         }
