@@ -74,6 +74,30 @@ public sealed class CaptureRaceTests(SpawningServerFixture fixture)
     }
 
     [Fact]
+    public async Task A_cell_that_missed_a_players_goodbye_is_told_again_when_it_publishes_to_it()
+    {
+        // What a goodbye lost while a node stopped leaves behind: a cell that believes a player
+        // watches it, while the player's (new) grain watches nothing.
+        var grains = Server.Services.GetRequiredService<IGrainFactory>();
+        var cellId = new Domain.Cells.CellGrid(200).CellOf(new GeoPoint(-12.0464, -77.0428)).ToString();
+        var cell = grains.GetGrain<Cells.ICellGrain>(cellId);
+        var ghost = "g-ghost-" + Guid.NewGuid().ToString("N");
+        await cell.SetInterest(ghost, Cells.CellInterest.Watching);
+        Assert.Equal(1, (await cell.GetSnapshot()).Watchers);
+
+        // The cell keeps ticking for it; its first spawn event reaches the ghost, which says goodbye again.
+        var deadline = DateTime.UtcNow + TestServer.Timeout;
+        while ((await cell.GetSnapshot()).Watchers > 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The cell still counts the player as a watcher.");
+            Server.Time.Advance(TimeSpan.FromSeconds(10));
+            await Task.Delay(100);
+        }
+
+        Assert.Empty((await cell.GetSnapshot()).PresentPlayers);
+    }
+
+    [Fact]
     public async Task Two_hundred_throwers_at_once_make_exactly_one_winner_and_everyone_is_answered()
     {
         var (scout, target) = await FindCreatureAsync(new GeoPoint(-33.8688, 151.2093));

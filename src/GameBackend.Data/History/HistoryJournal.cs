@@ -30,14 +30,14 @@ internal sealed class HistoryJournal(string directory, string kind, IHistoryJour
     private long _done;
     private bool _broken;
 
-    /// <summary>Appends one serialised row (a JSON line). False when the disk refused it: the row is then only in memory.</summary>
-    public bool Append(ReadOnlySpan<byte> line)
+    /// <summary>Appends one serialised row (a JSON line). If the disk refuses, the row stays only in memory (logged once).</summary>
+    public void Append(ReadOnlySpan<byte> line)
     {
         lock (_lock)
         {
             if (_broken)
             {
-                return false;
+                return;
             }
 
             try
@@ -52,14 +52,12 @@ internal sealed class HistoryJournal(string directory, string kind, IHistoryJour
                 _current.Flush();
                 _currentBytes += line.Length;
                 _appended++;
-                return true;
             }
             catch (IOException ex)
             {
                 // Keep serving: rows stay in memory (and spill) as without a journal; say so once.
                 _broken = true;
                 events.JournalFailed(kind, ex);
-                return false;
             }
         }
     }

@@ -32,6 +32,14 @@ internal static class OrleansSetup
             // Failure-detection timing (ProbeTimeout, NumMissedProbesLimit, ...) from Cluster:Membership;
             // Orleans defaults when unset (a killed node is declared dead after roughly 15-30 s).
             silo.Services.Configure<ClusterMembershipOptions>(builder.Configuration.GetSection(ClusterOptions.Section + ":Membership"));
+            silo.Configure<GrainCollectionOptions>(o => o.CollectionAge = TimeSpan.FromMinutes(10));
+            // The default directory is eventually consistent: when a node dies, registrations it held
+            // are lost while their activations live on elsewhere, so a cell could end up with two
+            // activations that players split between for good (seen in the node-kill test). The
+            // strongly consistent directory recovers ranges from the survivors instead.
+#pragma warning disable ORLEANSEXP003 // Experimental in Orleans 10; the cluster tests exercise it under SIGKILL and SIGTERM.
+            silo.AddDistributedGrainDirectory();
+#pragma warning restore ORLEANSEXP003
             // Directory knobs from Cluster:Directory, notably RangeLeaseDuration: after a crash, the
             // dead node's grains stay unregistrable this long, in case it is only cut off and still
             // running them. Orleans' 30 s default kept a third of the players of a 3-node cluster
@@ -41,14 +49,6 @@ internal static class OrleansSetup
             // so it holds whatever the content root.
             silo.Services.Configure<GrainDirectoryOptions>(o => o.RangeLeaseDuration = TimeSpan.FromSeconds(5));
             silo.Services.Configure<GrainDirectoryOptions>(builder.Configuration.GetSection(ClusterOptions.Section + ":Directory"));
-            silo.Configure<GrainCollectionOptions>(o => o.CollectionAge = TimeSpan.FromMinutes(10));
-            // The default directory is eventually consistent: when a node dies, registrations it held
-            // are lost while their activations live on elsewhere, so a cell could end up with two
-            // activations that players split between for good (seen in the node-kill test). The
-            // strongly consistent directory recovers ranges from the survivors instead.
-#pragma warning disable ORLEANSEXP003 // Experimental in Orleans 10; the cluster tests exercise it under SIGKILL and SIGTERM.
-            silo.AddDistributedGrainDirectory();
-#pragma warning restore ORLEANSEXP003
             silo.AddMemoryGrainStorageAsDefault();
             silo.Services.AddSingleton<SiloDeaths>();
             silo.AddActivityPropagation();
