@@ -13,19 +13,14 @@ public sealed class OperatorLiveMapTests
     {
         await using var server = await TestServer.StartAsync(new Dictionary<string, string?> { ["Operators:AdminKey"] = AdminKey });
 
+        // A wrong key is refused before any connection exists: 401 at negotiate.
         await using var intruder = Operator(server, "wrong-key-wrong-key-wrong");
-        var intruderClosed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        intruder.Closed += _ => { intruderClosed.TrySetResult(); return Task.CompletedTask; };
-        try
+        var refused = await Assert.ThrowsAsync<HttpRequestException>(() => intruder.StartAsync().WaitAsync(TestServer.Timeout));
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, refused.StatusCode);
+        using (var anonymous = await server.Http.PostAsync("/hubs/operator/negotiate?negotiateVersion=1", null))
         {
-            await intruder.StartAsync().WaitAsync(TestServer.Timeout);
+            Assert.Equal(System.Net.HttpStatusCode.Unauthorized, anonymous.StatusCode);
         }
-        catch (Exception ex) when (ex is HttpRequestException or InvalidOperationException or System.Net.WebSockets.WebSocketException)
-        {
-            intruderClosed.TrySetResult();
-        }
-
-        await intruderClosed.Task.WaitAsync(TestServer.Timeout);
 
         await using var watcher = Operator(server, AdminKey);
         await watcher.StartAsync().WaitAsync(TestServer.Timeout);

@@ -49,13 +49,16 @@ public sealed class OperatorMapTests(BrowserFixture browser)
         await page.GotoAsync(new Uri(server.BaseAddress, $"operator.html?lat={CenterLat}&lng={CenterLng}&zoom=17").ToString());
         var status = page.Locator("#status");
 
-        // A wrong key: the hub closes the connection and the page says so, the form stays.
+        // A wrong key: the hub refuses it with 401 at negotiate and the page says so, the form stays.
         await page.Locator("#admin-key").FillAsync("wrong-operator-key-0000000000000");
         await page.Locator("#signin button[type=submit]").ClickAsync();
         await Expect(status).ToHaveAttributeAsync("data-error", "rejected");
         await Expect(status).ToContainTextAsync("admin key rejected");
         await Expect(page.Locator("#signin")).ToBeVisibleAsync();
         await guarded.ScreenshotAsync("operator-wrong-key");
+        // The browser and the SignalR client both log the refused negotiate; nothing else may be logged.
+        Assert.All(guarded.ConsoleErrors, e => Assert.Contains("401", e, StringComparison.Ordinal));
+        guarded.ConsoleErrors.Clear();
 
         await page.Locator("#admin-key").FillAsync(AdminKey);
         await page.Locator("#signin button[type=submit]").ClickAsync();

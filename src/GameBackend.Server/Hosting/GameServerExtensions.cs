@@ -12,6 +12,7 @@ using GameBackend.Server.Telemetry;
 using GameBackend.Server.Sponsors;
 using MessagePack;
 using MessagePack.Resolvers;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.SignalR;
@@ -116,8 +117,11 @@ public static class GameServerExtensions
     {
         services.AddSingleton<PlayerTokens>();
         services.AddSingleton<IUserIdProvider, PlayerUserIdProvider>();
-        services.AddAuthorization();
-        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        services.AddAuthorization(options => options.AddPolicy(
+            OperatorKeyAuthenticationHandler.Policy,
+            policy => policy.AddAuthenticationSchemes(OperatorKeyAuthenticationHandler.SchemeName).RequireRole(OperatorKeyAuthenticationHandler.Policy)));
+        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer()
+            .AddScheme<AuthenticationSchemeOptions, OperatorKeyAuthenticationHandler>(OperatorKeyAuthenticationHandler.SchemeName, configureOptions: null);
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
             .Configure<IOptions<IdentityOptions>, PlayerTokens>((jwt, identityOptions, tokens) =>
             {

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using GameBackend.Server.Hosting;
 using GameBackend.Server.Spawning;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
 
 namespace GameBackend.Server.Operators;
@@ -10,44 +11,29 @@ namespace GameBackend.Server.Operators;
 /// (<c>adminKey</c> query parameter for browsers, or the <c>X-Admin-Key</c> header); every node
 /// pushes its own <c>liveSnapshot</c> about once a second to the <c>operators</c> group.
 /// </summary>
-public sealed class OperatorHub(OperatorKey key, LiveMap live, WorldCache world) : Hub
+[Authorize(Policy = OperatorKeyAuthenticationHandler.Policy)]
+public sealed class OperatorHub(LiveMap live, WorldCache world) : Hub
 {
     public const string Path = "/hubs/operator";
     public const string Group = "operators";
 
+    // The policy is checked at negotiate (a wrong key gets 401 and never reaches the hub) and again
+    // on every hub method call.
     public override async Task OnConnectedAsync()
     {
-        var http = Context.GetHttpContext();
-        var presented = http?.Request.Query["adminKey"].ToString() is { Length: > 0 } q ? q : http?.Request.Headers[OperatorKeyFilter.Header].ToString();
-        if (!key.Accepts(presented))
-        {
-            Context.Abort();
-            return;
-        }
-
-        Context.Items["operator"] = true;
         live.Watch(1);
         await Groups.AddToGroupAsync(Context.ConnectionId, Group);
     }
 
     public override Task OnDisconnectedAsync(Exception? exception)
     {
-        if (Context.Items.ContainsKey("operator"))
-        {
-            live.Watch(-1);
-        }
-
+        live.Watch(-1);
         return Task.CompletedTask;
     }
 
     /// <summary>Sponsor and exclusion zones as GeoJSON geometries.</summary>
     public IReadOnlyList<MapZone> GetZones()
     {
-        if (!Context.Items.ContainsKey("operator"))
-        {
-            throw new HubException("Not authorised.");
-        }
-
         var zones = world.Zones.Select(z => new MapZone(z.Zone.Id, "sponsor", z.Name, Sponsors.GeoJson.ToJson(z.Area)));
         var exclusions = world.ExclusionZones.Select(e => new MapZone(e.Id.ToString(), "exclusion", e.Name, Sponsors.GeoJson.ToJson(e.Area)));
         return [.. zones, .. exclusions];

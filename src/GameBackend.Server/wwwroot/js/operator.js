@@ -103,8 +103,8 @@ async function disconnect() {
 }
 
 /**
- * The hub accepts the handshake and then aborts a connection whose key is wrong (or when the server
- * has no Operators:AdminKey), so the key only counts as accepted once the first GetZones answered.
+ * The hub refuses a wrong key (or a server without Operators:AdminKey) with 401 at negotiate, so a
+ * rejected key and a network failure are told apart by that status.
  */
 async function connect(key) {
   await disconnect();
@@ -134,18 +134,15 @@ async function connect(key) {
     if (accepted && connection === conn) setStatus(status, 'disconnected', 'bad');
   });
   setStatus(status, 'connecting…');
-  let started = false;
   try {
     await conn.start();
-    started = true;
     await loadZones(conn);
   } catch (err) {
     const message = err?.message ?? String(err);
-    // Started, then closed (or refused) before the first call answered: the hub rejected the key.
-    const rejected = started && (conn.state !== signalR.HubConnectionState.Connected || /not authori[sz]ed/i.test(message));
+    const rejected = /status code '401'/i.test(message);
     if (connection === conn) await disconnect();
     setStatus(status, rejected
-      ? 'admin key rejected: the server closed the operator connection (wrong key, or Operators:AdminKey is not set)'
+      ? 'admin key rejected: the server refused the operator connection (wrong key, or Operators:AdminKey is not set)'
       : `connection failed: ${message}`, 'bad');
     status.dataset.error = rejected ? 'rejected' : 'failed';
     $('#signin').hidden = false;
