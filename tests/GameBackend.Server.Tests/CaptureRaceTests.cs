@@ -47,7 +47,27 @@ public sealed class CaptureRaceTests(SpawningServerFixture fixture)
         Server.Time.Advance(TimeSpan.FromSeconds(10));
         await first.Task.WaitAsync(TestServer.Timeout);
 
-        var ack = await player.MoveToAsync(here.Latitude, here.Longitude, Now);
+        // Cells tick on their own timers, so the cells around may still be spawning for those ten
+        // seconds after the first push arrived: ask again (a poll, game time standing still, within
+        // the rate limit's burst) until the ack and GetNearby at the same position agree, which
+        // they must once the last of those spawns has landed.
+        LocationAck ack;
+        NearbyCreature[] nearby;
+        var attempts = 0;
+        while (true)
+        {
+            ack = await player.MoveToAsync(here.Latitude, here.Longitude, Now);
+            Assert.True(ack.Accepted, ack.Reason);
+            nearby = await player.Connection.InvokeAsync<NearbyCreature[]>(HubMethods.GetNearby).WaitAsync(TestServer.Timeout);
+            if (ack.Nearby.Select(n => n.CreatureId).SequenceEqual(nearby.Select(n => n.CreatureId)) || ++attempts == 8)
+            {
+                break;
+            }
+
+            await Task.Delay(250);
+        }
+
+        Assert.Equal(ack.Nearby.Select(n => n.CreatureId), nearby.Select(n => n.CreatureId));
         Assert.NotEmpty(ack.Nearby);
         Assert.Equal(ack.Nearby.OrderBy(n => n.DistanceMeters).Select(n => n.CreatureId), ack.Nearby.Select(n => n.CreatureId));
         foreach (var n in ack.Nearby)
@@ -61,8 +81,6 @@ public sealed class CaptureRaceTests(SpawningServerFixture fixture)
             Assert.Null(n.SponsorZoneId);
         }
 
-        var nearby = await player.Connection.InvokeAsync<NearbyCreature[]>(HubMethods.GetNearby).WaitAsync(TestServer.Timeout);
-        Assert.Equal(ack.Nearby.Select(n => n.CreatureId), nearby.Select(n => n.CreatureId));
         Assert.Contains(spawned, s => ack.Nearby.Any(n => n.CreatureId == s.CreatureId));
 
         // A cell 2 km away, which nobody watches, spawned nothing in the same time.
