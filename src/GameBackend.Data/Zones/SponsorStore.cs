@@ -18,7 +18,7 @@ public sealed class SponsorStore(NpgsqlDataSource dataSource)
     public async Task<SponsorRegistration> CreateAsync(string name, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        var apiKey = KeyPrefix + Base64Url(RandomNumberGenerator.GetBytes(32));
+        var apiKey = NewApiKey();
         await using var cmd = dataSource.CreateCommand("""
             insert into sponsors (id, name, api_key_hash) values (@id, @name, @hash) returning created_at
             """);
@@ -28,6 +28,22 @@ public sealed class SponsorStore(NpgsqlDataSource dataSource)
         cmd.Parameters.AddWithValue("hash", Hash(apiKey));
         var created = (DateTime)(await cmd.ExecuteScalarAsync(cancellationToken))!;
         return new SponsorRegistration(new Sponsor(id, name, new DateTimeOffset(created)), apiKey);
+    }
+
+    /// <summary>
+    /// Replaces the sponsor's API key with a fresh one; the old key stops working with this
+    /// statement (keys are checked against the table on every request). Null for an unknown sponsor.
+    /// </summary>
+    public async Task<SponsorRegistration?> RotateApiKeyAsync(Guid sponsorId, CancellationToken cancellationToken = default)
+    {
+        var apiKey = NewApiKey();
+        await using var cmd = dataSource.CreateCommand("update sponsors set api_key_hash = @hash where id = @id returning name, created_at");
+        cmd.Parameters.AddWithValue("id", sponsorId);
+        cmd.Parameters.AddWithValue("hash", Hash(apiKey));
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? new SponsorRegistration(new Sponsor(sponsorId, reader.GetString(0), new DateTimeOffset(reader.GetDateTime(1))), apiKey)
+            : null;
     }
 
     /// <summary>Returns the sponsor id the key belongs to, or null for an unknown key.</summary>
@@ -62,6 +78,8 @@ public sealed class SponsorStore(NpgsqlDataSource dataSource)
             ? new Sponsor(reader.GetGuid(0), reader.GetString(1), new DateTimeOffset(reader.GetDateTime(2)))
             : null;
     }
+
+    private static string NewApiKey() => KeyPrefix + Base64Url(RandomNumberGenerator.GetBytes(32));
 
     private static byte[] Hash(string apiKey) => SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(apiKey));
 

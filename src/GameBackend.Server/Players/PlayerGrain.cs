@@ -164,9 +164,11 @@ internal sealed partial class PlayerGrain(
             return _gone.TryGetValue(creatureId, out var gone) ? gone : new CaptureVerdict(CaptureOutcomes.NotFound, null, null, null);
         }
 
-        // Range is judged by the cell from this position: the server's, never the request's.
-        var verdict = await GrainFactory.GetGrain<ICellGrain>(creature.CellId)
-            .TryCapture(new CaptureAttempt(creatureId, attemptId, PlayerId, last.Latitude, last.Longitude, strikes));
+        // Range is judged by the cell from this position: the server's, never the request's. The
+        // cell answers a repeated attempt id with its first verdict, so a call lost to a departing
+        // node is made again like SetInterest's.
+        var attempt = new CaptureAttempt(creatureId, attemptId, PlayerId, last.Latitude, last.Longitude, strikes);
+        var verdict = await CallCell(creature.CellId, cell => cell.TryCapture(attempt));
         if (verdict.Outcome == CaptureOutcomes.Captured && verdict.WinnerPlayerId == PlayerId && history.Enabled)
         {
             LogCaptured(logger, PlayerId, creatureId);
@@ -371,13 +373,18 @@ internal sealed partial class PlayerGrain(
     /// time), so a call lost to a node leaving the cluster (a graceful stop, or a kill before the
     /// node is declared dead) is made again after a pause, and lands on the cell's next activation.
     /// </summary>
-    private async Task<ImmutableArray<Creature>> SetInterest(string cellId, CellInterest interest)
+    private Task<ImmutableArray<Creature>> SetInterest(string cellId, CellInterest interest) =>
+        CallCell(cellId, cell => cell.SetInterest(PlayerId, interest));
+
+    /// <summary>One call to a cell, made again (up to <see cref="CellCallAttempts"/> times) when a node leaving the cluster lost it.</summary>
+    private async Task<T> CallCell<T>(string cellId, Func<ICellGrain, Task<T>> call)
     {
+        var cell = GrainFactory.GetGrain<ICellGrain>(cellId);
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                return await GrainFactory.GetGrain<ICellGrain>(cellId).SetInterest(PlayerId, interest);
+                return await call(cell);
             }
             catch (Exception ex) when (ex is SiloUnavailableException or OrleansMessageRejectionException && attempt < CellCallAttempts)
             {

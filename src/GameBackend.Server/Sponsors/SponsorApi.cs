@@ -23,6 +23,17 @@ public static partial class SponsorApi
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
+        endpoints.MapPost("/api/operator/sponsors/{sponsorId:guid}/api-key", RotateApiKey)
+            .WithName("ResetSponsorApiKey")
+            .WithTags("Sponsors")
+            .WithSummary("Issues a new API key for a sponsor that lost its key (operator only).")
+            .WithDescription("Requires X-Admin-Key. The old key stops working at once; the new one is shown once.")
+            .AddEndpointFilter<OperatorKeyFilter>()
+            .AddEndpointFilter<RequirePostgresFilter>()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+
         var sponsor = endpoints.MapGroup("/api/sponsors/{sponsorId:guid}")
             .WithTags("Sponsors")
             .AddEndpointFilter<RequirePostgresFilter>()
@@ -34,6 +45,11 @@ public static partial class SponsorApi
         sponsor.MapGet("", GetSponsor)
             .WithName("GetSponsor")
             .WithSummary("The sponsor account of the API key.");
+
+        sponsor.MapPost("/api-key", RotateApiKey)
+            .WithName("RotateApiKey")
+            .WithSummary("Replaces the sponsor's API key (authenticated with the current one).")
+            .WithDescription("The old key stops working at once, on every node; the new one is shown once.");
 
         var zones = sponsor.MapGroup("/zones").WithTags("Sponsor zones");
         zones.MapPost("", CreateZone)
@@ -80,6 +96,19 @@ public static partial class SponsorApi
         await stores.Sponsors.GetAsync(sponsorId, cancellationToken) is { } s
             ? TypedResults.Ok(new SponsorResponse(s.Id, s.Name, s.CreatedAt))
             : RestProblems.NotFound("No such sponsor.");
+
+    internal static async Task<Results<Ok<CreatedSponsorResponse>, ProblemHttpResult>> RotateApiKey(
+        Guid sponsorId, GameStores stores, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        if (await stores.Sponsors.RotateApiKeyAsync(sponsorId, cancellationToken) is not { } rotated)
+        {
+            return RestProblems.NotFound("No such sponsor.");
+        }
+
+        var logger = loggers.CreateLogger(typeof(SponsorApi));
+        LogApiKeyRotated(logger, sponsorId);
+        return TypedResults.Ok(new CreatedSponsorResponse(rotated.Sponsor.Id, rotated.Sponsor.Name, rotated.ApiKey));
+    }
 
     internal static async Task<Results<Created<ZoneResponse>, ValidationProblem>> CreateZone(
         Guid sponsorId, ZoneRequest? request, GameStores stores, WorldChangeNotifier world, CancellationToken cancellationToken)
@@ -174,4 +203,7 @@ public static partial class SponsorApi
 
     [LoggerMessage(EventId = 5100, Level = LogLevel.Information, Message = "Sponsor {SponsorId} created")]
     private static partial void LogSponsorCreated(ILogger logger, Guid sponsorId);
+
+    [LoggerMessage(EventId = 5104, Level = LogLevel.Information, Message = "Sponsor {SponsorId}: API key replaced")]
+    private static partial void LogApiKeyRotated(ILogger logger, Guid sponsorId);
 }

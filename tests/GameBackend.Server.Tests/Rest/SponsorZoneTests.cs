@@ -84,6 +84,45 @@ public sealed class SponsorZoneTests(RestFixture fixture) : IClassFixture<RestFi
     }
 
     [Fact]
+    public async Task A_sponsor_rotates_its_api_key_and_an_operator_resets_a_lost_one()
+    {
+        var (id, oldKey) = await fixture.CreateSponsorAsync(name: "Rotating");
+        var zone = await (await Http.SendJsonAsync(HttpMethod.Post, $"/api/sponsors/{id}/zones", CircleZone(43.30, 5.37), Rest.Sponsor(oldKey))).ReadJsonAsync();
+        var zoneId = zone["id"]!.GetValue<string>();
+
+        var rotated = await Http.SendJsonAsync(HttpMethod.Post, $"/api/sponsors/{id}/api-key", null, Rest.Sponsor(oldKey));
+        Assert.Equal(HttpStatusCode.OK, rotated.StatusCode);
+        var body = await rotated.ReadJsonAsync();
+        var newKey = body["apiKey"]!.GetValue<string>();
+        Assert.Equal(id.ToString(), body["sponsorId"]!.GetValue<string>());
+        Assert.StartsWith("gbk_", newKey);
+        Assert.NotEqual(oldKey, newKey);
+
+        // The old key is dead at once; the new one owns the same zones.
+        await (await Http.SendJsonAsync(HttpMethod.Get, $"/api/sponsors/{id}/zones", null, Rest.Sponsor(oldKey))).AssertProblemAsync(HttpStatusCode.Unauthorized);
+        await (await Http.SendJsonAsync(HttpMethod.Post, $"/api/sponsors/{id}/api-key", null, Rest.Sponsor(oldKey))).AssertProblemAsync(HttpStatusCode.Unauthorized);
+        var zones = await (await Http.SendJsonAsync(HttpMethod.Get, $"/api/sponsors/{id}/zones", null, Rest.Sponsor(newKey))).ReadJsonAsync();
+        Assert.Equal([zoneId], zones.AsArray().Select(z => z!["id"]!.GetValue<string>()));
+
+        // Another sponsor's key cannot rotate this one's.
+        var (_, otherKey) = await fixture.CreateSponsorAsync(name: "Other");
+        await (await Http.SendJsonAsync(HttpMethod.Post, $"/api/sponsors/{id}/api-key", null, Rest.Sponsor(otherKey))).AssertProblemAsync(HttpStatusCode.NotFound);
+
+        // A lost key: only the admin key resets it, and only for a sponsor that exists.
+        var reset = $"/api/operator/sponsors/{id}/api-key";
+        await (await Http.SendJsonAsync(HttpMethod.Post, reset, null, Rest.Sponsor(newKey))).AssertProblemAsync(HttpStatusCode.Unauthorized);
+        await (await Http.SendJsonAsync(HttpMethod.Post, reset, null, Rest.Admin(RestFixture.AdminKey + "x"))).AssertProblemAsync(HttpStatusCode.Unauthorized);
+        await (await Http.SendJsonAsync(HttpMethod.Post, $"/api/operator/sponsors/{Guid.NewGuid()}/api-key", null, Rest.Admin(RestFixture.AdminKey)))
+            .AssertProblemAsync(HttpStatusCode.NotFound);
+        var byOperator = await (await Http.SendJsonAsync(HttpMethod.Post, reset, null, Rest.Admin(RestFixture.AdminKey))).ReadJsonAsync();
+        var resetKey = byOperator["apiKey"]!.GetValue<string>();
+        await (await Http.SendJsonAsync(HttpMethod.Get, $"/api/sponsors/{id}", null, Rest.Sponsor(newKey))).AssertProblemAsync(HttpStatusCode.Unauthorized);
+        var self = await Http.SendJsonAsync(HttpMethod.Get, $"/api/sponsors/{id}", null, Rest.Sponsor(resetKey));
+        Assert.Equal(HttpStatusCode.OK, self.StatusCode);
+        Assert.Equal("Rotating", (await self.ReadJsonAsync())["name"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task A_sponsor_creates_reads_updates_and_deletes_circle_and_polygon_zones()
     {
         var (id, key) = await fixture.CreateSponsorAsync();
