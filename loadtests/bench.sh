@@ -8,6 +8,8 @@
 #
 # Reports (txt/md/csv/html) go to reports/bench-<timestamp>/. Services come from scripts/services.sh.
 # SERVER_ENV="NAME=value ..." adds settings to the server (e.g. SERVER_ENV="DOTNET_gcServer=0").
+# WARMUP (default 5s) and DURATION (default 20s) set rate-search's windows: a fresh server fills its
+# world for Game:Spawning:AmbientFillTime (60 s), so WARMUP=70s measures a filled world.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-rate-search}"
@@ -39,13 +41,13 @@ trap stop_server EXIT
 
 case "$mode" in
   rate-search)
-    for protocol in msgpack json; do
+    for protocol in ${PROTOCOLS:-msgpack json}; do
       for rate in ${RATES:-2000 4000 6000 8000 10000 14000 18000}; do
-        $runner --baseline --protocol "$protocol" --connections 2000 --rate "$rate" --duration 20s --warmup 5s \
+        $runner --baseline --protocol "$protocol" --connections 2000 --rate "$rate" --duration "${DURATION:-20s}" --warmup "${WARMUP:-5s}" \
           --seed 1 --report "$out" --report-name "baseline-$protocol-$rate" --no-progress --max-p99-ms 50 --max-fail-pct 0 | tail -n 8 || true
         start_server
         $runner --target "http://127.0.0.1:$port" --scenario walkers --protocol "$protocol" --connections 2000 --rate "$rate" \
-          --duration 20s --warmup 5s --seed 1 --server-pid "$server_pid" --report "$out" --report-name "full-$protocol-$rate" \
+          --duration "${DURATION:-20s}" --warmup "${WARMUP:-5s}" --seed 1 --server-pid "$server_pid" --report "$out" --report-name "full-$protocol-$rate" \
           --no-progress --max-p99-ms 50 --max-fail-pct 0 | tail -n 8 || true
         curl -s "http://127.0.0.1:$port/metrics" | grep -E '^gamebackend_history' >"$out/history-$protocol-$rate.txt" || true
         stop_server
