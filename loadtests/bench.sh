@@ -8,8 +8,8 @@
 #
 # Reports (txt/md/csv/html) go to reports/bench-<timestamp>/. Services come from scripts/services.sh.
 # SERVER_ENV="NAME=value ..." adds settings to the server (e.g. SERVER_ENV="DOTNET_gcServer=0").
-# WARMUP (default 5s) and DURATION (default 20s) set rate-search's windows: a fresh server fills its
-# world for Game:Spawning:AmbientFillTime (60 s), so WARMUP=70s measures a filled world.
+# WARMUP (default 5s; 30s for many) and DURATION (rate-search, default 20s) set the windows. A fresh
+# server fills its world over Game:Spawning:AmbientFillTime (60 s): WARMUP=70s measures a filled world.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-rate-search}"
@@ -59,7 +59,7 @@ case "$mode" in
     # limit (ulimit -Hn) cannot cover it: each side needs one descriptor per connection plus ~200.
     connections="${CONNECTIONS:-20000}"
     $runner --target "http://127.0.0.1:$port" --scenario walkers --protocol msgpack --connections "$connections" --rate $((connections / 10)) \
-      --duration 60s --warmup 30s --seed 2 --server-pid "$server_pid" --report "$out" --report-name "many-$connections" \
+      --duration 60s --warmup "${WARMUP:-30s}" --seed 2 --server-pid "$server_pid" --report "$out" --report-name "many-$connections" \
       --no-progress --max-p99-ms 50 --max-fail-pct 0 | tail -n 12 || true ;;
   storm)
     # Dense, fast ambient spawning: the storm is about the race, not about waiting for a creature.

@@ -6,7 +6,7 @@ namespace GameBackend.Server.Hosting;
 /// player grain compares this number on each fix (one integer compare, no grain call) and, when it
 /// changed, registers its view again.
 /// </summary>
-public sealed class SiloDeaths(IClusterMembershipService membership)
+public sealed class SiloDeaths(IClusterMembershipService membership, ILocalSiloDetails local)
 {
     private Seen _seen = new(MembershipVersion.MinValue, 0);
 
@@ -33,6 +33,23 @@ public sealed class SiloDeaths(IClusterMembershipService membership)
             Volatile.Write(ref _seen, new Seen(snapshot.Version, dead));
             return dead;
         }
+    }
+
+    /// <summary>
+    /// Whether another node is active: when this one stops alone, its cells stop with it and
+    /// goodbyes to them would only fail to find a node to run on.
+    /// </summary>
+    public bool AnyOtherNodeActive()
+    {
+        foreach (var member in membership.CurrentSnapshot.Members.Values)
+        {
+            if (member.Status == SiloStatus.Active && !member.SiloAddress.Equals(local.SiloAddress))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private sealed record Seen(MembershipVersion Version, int Dead);

@@ -80,8 +80,16 @@ internal sealed partial class PlayerGrain(
             // The whole silo is stopping and its cells with it: one quick, best-effort goodbye to
             // cells that may live elsewhere, no retries (they would only re-place grains on a
             // stopping node). A cell that misses it is told again the next time it publishes to
-            // this player (see OnCellEvent).
-            await LeaveAllCellsOnce();
+            // this player (see OnCellEvent). A node stopping alone has no cells left to tell.
+            if (siloDeaths.AnyOtherNodeActive())
+            {
+                await LeaveAllCellsOnce();
+            }
+            else
+            {
+                ForgetView();
+            }
+
             return;
         }
 
@@ -406,6 +414,11 @@ internal sealed partial class PlayerGrain(
             LogLeaveSkipped(logger, PlayerId, ex.Message);
         }
 
+        ForgetView();
+    }
+
+    private void ForgetView()
+    {
         _view.Clear();
         _visible.Clear();
         live.PlayerLeft(PlayerId);
@@ -420,9 +433,7 @@ internal sealed partial class PlayerGrain(
 
         var calls = _view.Keys.Select(id => SetInterest(id, CellInterest.None));
         await Task.WhenAll(calls);
-        _view.Clear();
-        _visible.Clear();
-        live.PlayerLeft(PlayerId);
+        ForgetView();
         _cell = null;
         _cellText = null;
     }
