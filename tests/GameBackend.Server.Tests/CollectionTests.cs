@@ -21,6 +21,9 @@ public sealed class CollectionTests
         };
         string token;
         string creatureId;
+        string playerId;
+        string cellId;
+        NearbyCreature? target = null;
         await using (var server = await TestServer.StartAsync(settings))
         {
             await using var player = await server.ConnectPlayerAsync(WireProtocol.MessagePack);
@@ -33,7 +36,8 @@ public sealed class CollectionTests
             {
                 server.Time.Advance(TimeSpan.FromSeconds(1));
                 var nearby = await player.Connection.InvokeAsync<NearbyCreature[]>(HubMethods.GetNearby, cts.Token);
-                if (nearby.FirstOrDefault(n => n.DistanceMeters <= 50) is { } target)
+                target = nearby.FirstOrDefault(n => n.DistanceMeters <= 50);
+                if (target is not null)
                 {
                     result = await player.Connection.InvokeAsync<CaptureResult>(HubMethods.TryCapture,
                         new CaptureRequest { CreatureId = target.CreatureId, AttemptId = "a" + ++attempt }, cts.Token);
@@ -45,6 +49,8 @@ public sealed class CollectionTests
 
             creatureId = result.CreatureId;
             Assert.Equal(player.PlayerId, result.WinnerPlayerId);
+            playerId = player.PlayerId;
+            cellId = new Domain.Cells.CellGrid(200).CellOf(new Domain.Geo.GeoPoint(target!.Latitude, target.Longitude)).ToString();
         }
 
         await using var restarted = await TestServer.StartAsync(settings);
@@ -57,5 +63,18 @@ public sealed class CollectionTests
         var entry = Assert.Single(json.RootElement.EnumerateArray());
         Assert.Equal(creatureId, entry.GetProperty("creatureId").GetString());
         Assert.False(string.IsNullOrEmpty(entry.GetProperty("species").GetString()));
+
+        // The cell is a new activation that never knew the creature, as after its node stopped or
+        // died: a retried throw (new attempt id) still gets the recorded outcome, not "notFound".
+        var cell = restarted.Services.GetRequiredService<IGrainFactory>().GetGrain<Cells.ICellGrain>(cellId);
+        var retried = await cell.TryCapture(new Cells.CaptureAttempt(creatureId, "retry-after-restart", playerId, target!.Latitude, target.Longitude, 0));
+        Assert.Equal(CaptureOutcomes.Captured, retried.Outcome);
+        Assert.Equal(playerId, retried.WinnerPlayerId);
+        var late = await cell.TryCapture(new Cells.CaptureAttempt(creatureId, "late-thrower", "someone-else", target.Latitude, target.Longitude, 0));
+        Assert.Equal(CaptureOutcomes.AlreadyCaptured, late.Outcome);
+        Assert.Equal(playerId, late.WinnerPlayerId);
+        Assert.NotNull(late.CapturedAtMs);
+        var unknown = await cell.TryCapture(new Cells.CaptureAttempt(creatureId + "-never", "x", playerId, target.Latitude, target.Longitude, 0));
+        Assert.Equal(CaptureOutcomes.NotFound, unknown.Outcome);
     }
 }

@@ -39,8 +39,17 @@ public sealed class CaptureLedger(NpgsqlDataSource dataSource)
 
         // Lost a race with a transaction that committed after this statement's snapshot was taken:
         // the conflicting row is committed now, so a fresh statement sees it.
-        await using var read = dataSource.CreateCommand("select player_id from captures where creature_id = @id");
-        read.Parameters.AddWithValue("id", capture.CreatureId);
-        return (string)(await read.ExecuteScalarAsync(cancellationToken))!;
+        return (await WinnerOfAsync(capture.CreatureId, cancellationToken))!.Value.PlayerId;
+    }
+
+    /// <summary>The recorded winner of <paramref name="creatureId"/> and when, or null if nobody captured it.</summary>
+    public async Task<(string PlayerId, DateTimeOffset CapturedAt)?> WinnerOfAsync(string creatureId, CancellationToken cancellationToken = default)
+    {
+        await using var cmd = dataSource.CreateCommand("select player_id, captured_at from captures where creature_id = @id");
+        cmd.Parameters.AddWithValue("id", creatureId);
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? (reader.GetString(0), reader.GetFieldValue<DateTimeOffset>(1))
+            : null;
     }
 }

@@ -141,7 +141,24 @@ internal sealed partial class CellGrain(
         var now = clock.NowMs;
         if (!_creatures.TryGetValue(attempt.CreatureId, out var creature))
         {
-            return _gone.TryGetValue(attempt.CreatureId, out var gone) ? gone : new CaptureVerdict(CaptureOutcomes.NotFound, null, null, null);
+            if (_gone.TryGetValue(attempt.CreatureId, out var gone))
+            {
+                return gone;
+            }
+
+            // Unknown to this activation: the cell may have been re-activated after its node
+            // stopped or died, and a player grain elsewhere retries a throw whose first answer was
+            // lost. Player grains only forward creatures they were shown, so this is rare; the
+            // ledger still knows whether (and by whom) the creature was captured.
+            if (ledger is not null && await ledger.WinnerOfAsync(attempt.CreatureId) is { } recorded)
+            {
+                var atMs = recorded.CapturedAt.ToUnixTimeMilliseconds();
+                return recorded.PlayerId == attempt.PlayerId
+                    ? new CaptureVerdict(CaptureOutcomes.Captured, null, recorded.PlayerId, atMs)
+                    : new CaptureVerdict(CaptureOutcomes.AlreadyCaptured, null, recorded.PlayerId, atMs);
+            }
+
+            return new CaptureVerdict(CaptureOutcomes.NotFound, null, null, null);
         }
 
         _throws[creature.Id] = _throws.GetValueOrDefault(creature.Id) + 1;
