@@ -31,10 +31,8 @@ internal sealed partial class PlayerGrain(
     // Device clocks lie; the history column still needs a representable time.
     private const long MaxUnixMs = 253_402_300_799_999;
 
-    // Cell calls lost to a departing node: 4 tries over about 1.5 s, about as long as Orleans
-    // takes to re-route after a graceful stop (a killed node takes its failure-detection time).
-    private const int CellCallAttempts = 4;
-    private static readonly TimeSpan CellCallRetryPause = TimeSpan.FromMilliseconds(250);
+    // The one goodbye a stopping node's player grains send: short, they must not hold the stop up.
+    private static readonly TimeSpan GoodbyeTimeout = TimeSpan.FromMilliseconds(250);
 
     private readonly MovementValidator _movement = new(movement.Value.ToRules());
     private readonly WorldOptions _world = world.Value;
@@ -384,21 +382,17 @@ internal sealed partial class PlayerGrain(
     private Task<ImmutableArray<Creature>> SetInterest(string cellId, CellInterest interest) =>
         CallCell(cellId, cell => cell.SetInterest(PlayerId, interest));
 
-    /// <summary>One call to a cell, made again (up to <see cref="CellCallAttempts"/> times) when a node leaving the cluster lost it.</summary>
+    /// <summary>One call to a cell, made again when a node leaving the cluster lost it (<see cref="LostCalls"/>).</summary>
     private async Task<T> CallCell<T>(string cellId, Func<ICellGrain, Task<T>> call)
     {
         var cell = GrainFactory.GetGrain<ICellGrain>(cellId);
-        for (var attempt = 1; ; attempt++)
+        try
         {
-            try
-            {
-                return await call(cell);
-            }
-            catch (Exception ex) when (ex is SiloUnavailableException or OrleansMessageRejectionException && attempt < CellCallAttempts)
-            {
-                LogCellCallRetried(logger, PlayerId, cellId, attempt, ex.Message);
-                await Task.Delay(CellCallRetryPause * attempt);
-            }
+            return await call(cell);
+        }
+        catch (Exception ex) when (LostCalls.IsLost(ex))
+        {
+            return await LostCalls.RetryAsync(static s => s.call(s.cell), (call, cell), ex, logger, "cell " + cellId);
         }
     }
 
@@ -407,7 +401,7 @@ internal sealed partial class PlayerGrain(
         try
         {
             await Task.WhenAll(_view.Keys.Select(id => GrainFactory.GetGrain<ICellGrain>(id).SetInterest(PlayerId, CellInterest.None)))
-                .WaitAsync(CellCallRetryPause);
+                .WaitAsync(GoodbyeTimeout);
         }
         catch (Exception ex) when (ex is TimeoutException or OrleansException)
         {
@@ -456,9 +450,6 @@ internal sealed partial class PlayerGrain(
 
     [LoggerMessage(EventId = 1004, Level = LogLevel.Debug, Message = "Player {PlayerId}: a node died; registered again with the {Cells} cells of its view")]
     private static partial void LogRewatched(ILogger logger, string playerId, int cells);
-
-    [LoggerMessage(EventId = 1005, Level = LogLevel.Information, Message = "Player {PlayerId}: call to cell {CellId} lost (attempt {Attempt}), retrying: {Error}")]
-    private static partial void LogCellCallRetried(ILogger logger, string playerId, string cellId, int attempt, string error);
 
     [LoggerMessage(EventId = 1006, Level = LogLevel.Debug, Message = "Player {PlayerId}: leaving its cells while the node stops did not finish: {Error}")]
     private static partial void LogLeaveSkipped(ILogger logger, string playerId, string error);

@@ -24,7 +24,7 @@ public sealed partial class GameHub(IGrainFactory grains, GameClock clock, GameM
             return new LocationAck { Seq = 0, Accepted = false, Reason = RejectReasons.Malformed };
         }
 
-        var result = await Player().UpdateLocation(WireMapper.ToFix(update, NowMs()));
+        var result = await UpdatePlayer(Player(), WireMapper.ToFix(update, NowMs()));
         metrics.LocationUpdate(result.Reason);
         return WireMapper.ToAck(update.Seq, result);
     }
@@ -41,7 +41,7 @@ public sealed partial class GameHub(IGrainFactory grains, GameClock clock, GameM
                 continue;
             }
 
-            var result = await player.UpdateLocation(WireMapper.ToFix(update, NowMs()));
+            var result = await UpdatePlayer(player, WireMapper.ToFix(update, NowMs()));
             metrics.LocationUpdate(result.Reason);
             if (!result.Accepted)
             {
@@ -52,10 +52,32 @@ public sealed partial class GameHub(IGrainFactory grains, GameClock clock, GameM
     }
 
     /// <summary>The player's current server-side state.</summary>
-    public async Task<PlayerState> GetState() => WireMapper.ToState(await Player().GetState());
+    public async Task<PlayerState> GetState()
+    {
+        var player = Player();
+        try
+        {
+            return WireMapper.ToState(await player.GetState());
+        }
+        catch (Exception ex) when (LostCalls.IsLost(ex))
+        {
+            return WireMapper.ToState(await LostCalls.RetryAsync(static p => p.GetState().AsTask(), player, ex, logger, "player grain"));
+        }
+    }
 
     /// <summary>Creatures within the visibility radius of the last accepted position, nearest first.</summary>
-    public async Task<NearbyCreature[]> GetNearby() => WireMapper.ToNearby(await Player().GetNearby());
+    public async Task<NearbyCreature[]> GetNearby()
+    {
+        var player = Player();
+        try
+        {
+            return WireMapper.ToNearby(await player.GetNearby());
+        }
+        catch (Exception ex) when (LostCalls.IsLost(ex))
+        {
+            return WireMapper.ToNearby(await LostCalls.RetryAsync(static p => p.GetNearby().AsTask(), player, ex, logger, "player grain"));
+        }
+    }
 
     /// <summary>Throws at a creature; exactly one thrower wins; the same attemptId always gets the same answer.</summary>
     public async Task<CaptureResult> TryCapture(CaptureRequest? request)
@@ -71,7 +93,18 @@ public sealed partial class GameHub(IGrainFactory grains, GameClock clock, GameM
             };
         }
 
-        var verdict = await Player().TryCapture(request.CreatureId, request.AttemptId);
+        var player = Player();
+        Cells.CaptureVerdict verdict;
+        try
+        {
+            verdict = await player.TryCapture(request.CreatureId, request.AttemptId);
+        }
+        catch (Exception ex) when (LostCalls.IsLost(ex))
+        {
+            // The attempt id makes the throw safe to repeat (see docs/protocol.md).
+            verdict = await LostCalls.RetryAsync(static s => s.player.TryCapture(s.request.CreatureId, s.request.AttemptId), (player, request), ex, logger, "player grain");
+        }
+
         return new CaptureResult
         {
             AttemptId = request.AttemptId,
@@ -109,6 +142,22 @@ public sealed partial class GameHub(IGrainFactory grains, GameClock clock, GameM
         metrics.Connected(-1);
         drain.Remove(Context.ConnectionId);
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// One fix to the player grain. A call lost to a node leaving the cluster (the grain lived there)
+    /// is made again: the fix carries its sequence number and history rows are keyed by it.
+    /// </summary>
+    private async ValueTask<LocationResult> UpdatePlayer(IPlayerGrain player, Domain.Movement.LocationFix fix)
+    {
+        try
+        {
+            return await player.UpdateLocation(fix);
+        }
+        catch (Exception ex) when (LostCalls.IsLost(ex))
+        {
+            return await LostCalls.RetryAsync(static s => s.player.UpdateLocation(s.fix).AsTask(), (player, fix), ex, logger, "player grain");
+        }
     }
 
     // The reference is resolved once per connection: hubs are created per invocation, the connection's items live on.
