@@ -39,7 +39,8 @@ public sealed class CaptureRaceTests(SpawningServerFixture fixture)
         await using var player = await Server.ConnectPlayerAsync(WireProtocol.MessagePack);
         var spawned = new ConcurrentQueue<CreatureSpawned>();
         var first = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        player.Connection.On<CreatureSpawned>(GameEvents.CreatureSpawned, s => { spawned.Enqueue(s); first.TrySetResult(); });
+        using var pushes = new SemaphoreSlim(0);
+        player.Connection.On<CreatureSpawned>(GameEvents.CreatureSpawned, s => { spawned.Enqueue(s); first.TrySetResult(); pushes.Release(); });
         var here = new GeoPoint(35.6812, 139.7671);
         Assert.True((await player.MoveToAsync(here.Latitude, here.Longitude, Now)).Accepted);
 
@@ -48,14 +49,18 @@ public sealed class CaptureRaceTests(SpawningServerFixture fixture)
         await first.Task.WaitAsync(TestServer.Timeout);
 
         // Cells tick on their own timers, so the cells around may still be spawning for those ten
-        // seconds after the first push arrived: ask again (a poll, game time standing still, within
-        // the rate limit's burst) until the ack and GetNearby at the same position agree, which
-        // they must once the last of those spawns has landed.
+        // seconds after the first push arrived. With game time standing still, the ack and
+        // GetNearby at the same position differ only by creatures that reached the player grain
+        // between the two calls, and each of those is pushed: wait for that push, ask again.
         LocationAck ack;
         NearbyCreature[] nearby;
         var attempts = 0;
         while (true)
         {
+            while (pushes.Wait(0))
+            {
+            }
+
             ack = await player.MoveToAsync(here.Latitude, here.Longitude, Now);
             Assert.True(ack.Accepted, ack.Reason);
             nearby = await player.Connection.InvokeAsync<NearbyCreature[]>(HubMethods.GetNearby).WaitAsync(TestServer.Timeout);
@@ -64,7 +69,7 @@ public sealed class CaptureRaceTests(SpawningServerFixture fixture)
                 break;
             }
 
-            await Task.Delay(250);
+            Assert.True(await pushes.WaitAsync(TestServer.Timeout), "the ack and GetNearby differ, yet no creatureSpawned push explains it");
         }
 
         Assert.Equal(ack.Nearby.Select(n => n.CreatureId), nearby.Select(n => n.CreatureId));
