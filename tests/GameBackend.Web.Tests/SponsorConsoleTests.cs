@@ -78,7 +78,30 @@ public sealed class SponsorConsoleTests(BrowserFixture browser)
         await page.Locator("#delete").ClickAsync();
         await Expect(page.Locator("#editor-status")).ToHaveTextAsync("zone deleted");
         await Expect(page.Locator("#zones li")).ToHaveTextAsync(["No zones yet: draw one below."]);
+
+        // Replacing the key: the console shows the new one once and keeps working with it; the old one is dead.
+        await page.Locator("#rotate-key").ClickAsync();
+        await Expect(page.Locator("#key-status")).ToContainTextAsync("new API key");
+        var newKey = await page.Locator("#key-status").GetAttributeAsync("data-api-key");
+        Assert.StartsWith("gbk_", newKey);
+        Assert.NotEqual(apiKey, newKey);
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, await SponsorStatusAsync(server, sponsorId, apiKey));
+        Assert.Equal(System.Net.HttpStatusCode.OK, await SponsorStatusAsync(server, sponsorId, newKey!));
+        await page.Locator("#new-zone").ClickAsync();
+        await page.Locator("#zone-name").FillAsync("After rotation");
+        await page.Mouse.ClickAsync(box.X + (box.Width / 2), box.Y + (box.Height / 2));
+        await page.Locator("#w-emberkit").FillAsync("1");
+        await page.Locator("#save").ClickAsync();
+        await Expect(page.Locator("#editor-status")).ToHaveTextAsync("saved “After rotation”");
         Assert.Empty(guarded.Blocked);
         Assert.Empty(guarded.ConsoleErrors);
+    }
+
+    private static async Task<System.Net.HttpStatusCode> SponsorStatusAsync(TestServer server, string sponsorId, string key)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/sponsors/{sponsorId}");
+        request.Headers.Add("X-Api-Key", key);
+        using var response = await server.Http.SendAsync(request);
+        return response.StatusCode;
     }
 }

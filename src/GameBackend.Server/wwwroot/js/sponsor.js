@@ -244,6 +244,22 @@ $('#delete').addEventListener('click', async () => {
   }
 });
 
+// A new key replaces the old one at once (a leaked key stops working); it is shown once, here.
+$('#rotate-key').addEventListener('click', async () => {
+  const status = $('#key-status');
+  status.hidden = false;
+  try {
+    const rotated = await api('/api-key', { method: 'POST' });
+    session.apiKey = rotated.apiKey;
+    $('#api-key').value = rotated.apiKey;
+    sessionStorage.setItem('gb.sponsor', JSON.stringify(session));
+    status.dataset.apiKey = rotated.apiKey;
+    setStatus(status, `new API key (store it now, it is not shown again): ${rotated.apiKey}`, 'ok');
+  } catch (err) {
+    setStatus(status, `key not replaced: ${err.message}`, 'bad');
+  }
+});
+
 $('#signin').addEventListener('submit', async (e) => {
   e.preventDefault();
   session.sponsorId = $('#sponsor-id').value.trim();
