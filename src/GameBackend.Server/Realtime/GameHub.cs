@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using GameBackend.Contracts;
 using GameBackend.Server.Hosting;
 using GameBackend.Server.Players;
@@ -52,32 +53,10 @@ public sealed partial class GameHub(IGrainFactory grains, GameClock clock, GameM
     }
 
     /// <summary>The player's current server-side state.</summary>
-    public async Task<PlayerState> GetState()
-    {
-        var player = Player();
-        try
-        {
-            return WireMapper.ToState(await player.GetState());
-        }
-        catch (Exception ex) when (LostCalls.IsLost(ex))
-        {
-            return WireMapper.ToState(await LostCalls.RetryAsync(static p => p.GetState().AsTask(), player, ex, logger, "player grain"));
-        }
-    }
+    public async Task<PlayerState> GetState() => WireMapper.ToState(await CallPlayer(static p => p.GetState().AsTask()));
 
     /// <summary>Creatures within the visibility radius of the last accepted position, nearest first.</summary>
-    public async Task<NearbyCreature[]> GetNearby()
-    {
-        var player = Player();
-        try
-        {
-            return WireMapper.ToNearby(await player.GetNearby());
-        }
-        catch (Exception ex) when (LostCalls.IsLost(ex))
-        {
-            return WireMapper.ToNearby(await LostCalls.RetryAsync(static p => p.GetNearby().AsTask(), player, ex, logger, "player grain"));
-        }
-    }
+    public async Task<NearbyCreature[]> GetNearby() => WireMapper.ToNearby(await CallPlayer(static p => p.GetNearby().AsTask()));
 
     /// <summary>Throws at a creature; exactly one thrower wins; the same attemptId always gets the same answer.</summary>
     public async Task<CaptureResult> TryCapture(CaptureRequest? request)
@@ -93,17 +72,8 @@ public sealed partial class GameHub(IGrainFactory grains, GameClock clock, GameM
             };
         }
 
-        var player = Player();
-        Cells.CaptureVerdict verdict;
-        try
-        {
-            verdict = await player.TryCapture(request.CreatureId, request.AttemptId);
-        }
-        catch (Exception ex) when (LostCalls.IsLost(ex))
-        {
-            // The attempt id makes the throw safe to repeat (see docs/protocol.md).
-            verdict = await LostCalls.RetryAsync(static s => s.player.TryCapture(s.request.CreatureId, s.request.AttemptId), (player, request), ex, logger, "player grain");
-        }
+        // The attempt id makes the throw safe to repeat (see docs/protocol.md).
+        var verdict = await CallPlayer(p => p.TryCapture(request.CreatureId, request.AttemptId));
 
         return new CaptureResult
         {
@@ -146,8 +116,10 @@ public sealed partial class GameHub(IGrainFactory grains, GameClock clock, GameM
 
     /// <summary>
     /// One fix to the player grain. A call lost to a node leaving the cluster (the grain lived there)
-    /// is made again: the fix carries its sequence number and history rows are keyed by it.
+    /// is made again: the fix carries its sequence number and history rows are keyed by it. The hot
+    /// path: no closure, and the state machine comes from a pool.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<LocationResult> UpdatePlayer(IPlayerGrain player, Domain.Movement.LocationFix fix)
     {
         try
@@ -157,6 +129,20 @@ public sealed partial class GameHub(IGrainFactory grains, GameClock clock, GameM
         catch (Exception ex) when (LostCalls.IsLost(ex))
         {
             return await LostCalls.RetryAsync(static s => s.player.UpdateLocation(s.fix).AsTask(), (player, fix), ex, logger, "player grain");
+        }
+    }
+
+    /// <summary>Any other call to the player grain, made again when a node leaving the cluster lost it (all are idempotent).</summary>
+    private async Task<T> CallPlayer<T>(Func<IPlayerGrain, Task<T>> call)
+    {
+        var player = Player();
+        try
+        {
+            return await call(player);
+        }
+        catch (Exception ex) when (LostCalls.IsLost(ex))
+        {
+            return await LostCalls.RetryAsync(static s => s.call(s.player), (call, player), ex, logger, "player grain");
         }
     }
 
