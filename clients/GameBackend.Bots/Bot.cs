@@ -90,7 +90,7 @@ internal sealed class Bot(int index, BotOptions options, HttpClient http, BotSta
             }
 
             Interlocked.Increment(ref stats.Accepted);
-            var close = ack.Nearby.FirstOrDefault(c => c.DistanceMeters <= ThrowRangeMeters);
+            var close = (ack.Nearby ?? []).FirstOrDefault(c => c.DistanceMeters <= ThrowRangeMeters);
             if (close is not null && _random.NextDouble() < 0.3)
             {
                 Interlocked.Increment(ref stats.Throws);

@@ -241,9 +241,9 @@ public sealed partial class GameClient : IAsyncDisposable
         var stamped = update.Timestamp == 0 ? update with { Timestamp = NowMs() } : update;
         var connection = await WaitForConnectionAsync(cancellationToken).ConfigureAwait(false);
         var (ack, _) = await SendUpdateAsync(connection, stamped, autoSeq: update.Seq == 0, cancellationToken).ConfigureAwait(false);
-        if (ack.Accepted)
+        if (ack.Accepted && ack.Nearby is { } nearby)
         {
-            PublishNearby(ack.Nearby);
+            PublishNearby(nearby);
         }
 
         return ack;

@@ -67,8 +67,19 @@ public sealed record LocationAck
     /// <summary>The map cell the player is in after this fix (the previous cell when rejected; null before any accepted fix).</summary>
     [Key("cellId")] public string? CellId { get; init; }
 
-    /// <summary>Creatures within the visibility radius, nearest first.</summary>
-    [Key("nearby")] public IReadOnlyList<NearbyCreature> Nearby { get; init; } = [];
+    /// <summary>
+    /// Creatures within the visibility radius, nearest first, with distance and bearing from this
+    /// fix — sent only when the set of nearby creatures changed since the last list this connection
+    /// received (or on a connection's first accepted fix). Null (absent) means "unchanged": keep the
+    /// previous list and recompute distances from your own position. An empty list means nothing is near.
+    /// </summary>
+    [Key("nearby")] public IReadOnlyList<NearbyCreature>? Nearby { get; init; }
+
+    /// <summary>
+    /// Version of the player's nearby set: changes exactly when the set changes. Equal versions mean
+    /// equal sets, so a client can tell a missed list from an unchanged one.
+    /// </summary>
+    [Key("nearbyVersion")] public long NearbyVersion { get; init; }
 }
 
 /// <summary>Pushed as <c>locationRejected</c> when a streamed fix is rejected.</summary>

@@ -71,6 +71,7 @@ public sealed class CrossNodeTests(HealthyClusterFixture fixture) : IClassFixtur
             var p = await ClusterPlayer.ConnectAsync(Cluster.Router, i % 2 == 0 ? WireProtocol.Json : WireProtocol.MessagePack, Cluster.Nodes[i % 3]);
             var ack = await p.UpdateAsync(target.Latitude, target.Longitude);
             Assert.True(ack.Accepted, ack.Reason);
+            Assert.NotNull(ack.Nearby);
             Assert.Contains(ack.Nearby, n => n.CreatureId == target.CreatureId);
             return p;
         }));

@@ -143,7 +143,7 @@ public static class CaptureStormScenario
         }
 
         var ack = GamePayloads.Decode<LocationAck>(options.Protocol, completion.Result);
-        foreach (var creature in ack.Nearby)
+        foreach (var creature in ack.Nearby ?? [])
         {
             seen.TryAdd(creature.CreatureId, (creature.Latitude, creature.Longitude));
         }

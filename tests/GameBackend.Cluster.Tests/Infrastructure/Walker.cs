@@ -18,6 +18,8 @@ public sealed class Walker(ClusterPlayer player, double latitude, double longitu
     private const double MetersPerDegree = 111_320;
     private int _handledShutdowns;
     private int _step;
+    // The last list an ack carried: acks repeat it only when it changes (a reconnect sends it afresh).
+    private IReadOnlyList<NearbyCreature> _nearby = [];
 
     public ClusterPlayer Player => player;
 
@@ -81,12 +83,13 @@ public sealed class Walker(ClusterPlayer player, double latitude, double longitu
             return;
         }
 
-        if (!chase || ack.Nearby.Count == 0)
+        _nearby = ack.Nearby ?? _nearby;
+        if (!chase || _nearby.Count == 0)
         {
             return;
         }
 
-        var target = ack.Nearby[0];
+        var target = _nearby[0];
         if (target.DistanceMeters <= 40)
         {
             var result = await player.TryCaptureAsync(target.CreatureId, $"{player.PlayerId}-{step}");
