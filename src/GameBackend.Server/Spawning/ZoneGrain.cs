@@ -29,7 +29,6 @@ internal sealed class ZoneGrain(WorldCache world, CellGrid grid, GameClock clock
     private readonly HashSet<string> _alive = new(StringComparer.Ordinal);
     private Random _random = Random.Shared;
     private long _lastDrawMs;
-    private long _sequence;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -67,7 +66,7 @@ internal sealed class ZoneGrain(WorldCache world, CellGrid grid, GameClock clock
 
             var speciesId = SpawnZoneRules.PickSpecies(zone, _random);
             var rarity = catalog.TryGet(speciesId, out var species) ? species.Rarity.ToWire() : "common";
-            var id = $"z{zone.Id[..8]}-{now:x}-{++_sequence:x}";
+            var id = CreatureIds.New(now);
             var lifetime = options.Value.CreatureLifetime;
             result.Add(new Creature(id, speciesId, rarity, point.Latitude, point.Longitude, now,
                 now + (long)lifetime.TotalMilliseconds, grid.CellOf(point).ToString(), zone.Id));
