@@ -69,9 +69,14 @@ internal sealed partial class CellGrain(
     {
         _tick?.Dispose();
         metrics.CellGrains(-1);
-        foreach (var creature in _creatures.Values)
+        // A stopping node does not tell zones: the calls would fail against zone grains stopping
+        // with it (a log full of errors), and a zone stops counting a creature at its expiry anyway.
+        if (reason.ReasonCode != DeactivationReasonCode.ShuttingDown)
         {
-            ReleaseFromZone(creature);
+            foreach (var creature in _creatures.Values)
+            {
+                ReleaseFromZone(creature);
+            }
         }
 
         return Task.CompletedTask;
