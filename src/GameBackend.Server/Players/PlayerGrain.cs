@@ -127,7 +127,7 @@ internal sealed partial class PlayerGrain(
         if (history.Enabled)
         {
             RecordZones(position, fix.ServerTimeMs, nearby);
-            history.Position(new PositionSample(
+            await history.PositionAsync(new PositionSample(
                 PlayerId, fix.Seq, DateTimeOffset.FromUnixTimeMilliseconds(fix.ServerTimeMs), DateTimeOffset.FromUnixTimeMilliseconds(Math.Clamp(fix.DeviceTimeMs, 0, MaxUnixMs)),
                 fix.Latitude, fix.Longitude, (float?)fix.Accuracy, (float?)fix.Heading, (float?)fix.Speed, (float?)fix.Course,
                 (float?)fix.AccelX, (float?)fix.AccelY, (float?)fix.AccelZ, _cellText!));
