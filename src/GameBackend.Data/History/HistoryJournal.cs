@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 
+// Tests hold a commit mid-write (HistoryJournal.BeforeWrite) to count grouping without timing.
 [assembly: InternalsVisibleTo("GameBackend.Data.Tests")]
 
 namespace GameBackend.Data.History;
