@@ -47,6 +47,10 @@ internal interface IHistoryLane
 
     int PendingCount { get; }
 
+    long JournalWrites { get; }
+
+    long JournalRows { get; }
+
     int FillPending();
 
     Task FlushPendingAsync(NpgsqlDataSource dataSource, CancellationToken ct);
@@ -67,7 +71,7 @@ internal interface IHistoryLane
 /// <summary>
 /// One record kind's path to PostgreSQL: a bounded in-memory queue, the batch being written, and an
 /// append-only JSON-lines spill file used when memory is not enough. Only the writer's loop reads the
-/// queue; producers only call <see cref="TryAppend"/>.
+/// queue; producers only call the <c>TryAppend</c> overloads.
 /// </summary>
 internal sealed class HistoryLane<T> : IHistoryLane
     where T : struct
@@ -90,11 +94,15 @@ internal sealed class HistoryLane<T> : IHistoryLane
     private long _spillOldestTicks = long.MaxValue;
     private volatile bool _mayHaveSpill = true;
 
-    // Write-ahead journal (HistoryOptions.Journal), guarded by _journalLock on the producers' side.
+    // Write-ahead journal (HistoryOptions.Journal). Rows are serialised on the producer's thread
+    // into its own scratch buffer, outside any lock; only the copy into the batch is locked.
     private readonly HistoryJournal? _journal;
-    private readonly Lock _journalLock = new();
-    private readonly ArrayBufferWriter<byte> _journalBuffer = new(512);
-    private readonly Utf8JsonWriter _journalJson;
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_line;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_lineJson;
 
     public HistoryLane(IRecordSink<T> sink, HistoryWriter owner, HistoryOptions options)
     {
@@ -103,8 +111,7 @@ internal sealed class HistoryLane<T> : IHistoryLane
         _options = options;
         _pending = new T[options.BatchSize];
         _json = new Utf8JsonWriter(_spillBuffer);
-        _journalJson = new Utf8JsonWriter(_journalBuffer);
-        _journal = options.Journal ? new HistoryJournal(options.SpillDirectory, sink.Kind, owner) : null;
+        _journal = options.Journal ? new HistoryJournal(options.SpillDirectory, sink.Kind, owner, options.JournalCommitWindow) : null;
         _channel = Channel.CreateBounded<T>(new BoundedChannelOptions(options.BufferCapacity)
         {
             SingleReader = true,
@@ -120,6 +127,10 @@ internal sealed class HistoryLane<T> : IHistoryLane
 
     public int PendingCount => _pendingCount;
 
+    public long JournalWrites => _journal?.Writes ?? 0;
+
+    public long JournalRows => _journal?.RowsWritten ?? 0;
+
     public long OldestUnwrittenTicks
     {
         get
@@ -134,30 +145,83 @@ internal sealed class HistoryLane<T> : IHistoryLane
         }
     }
 
+    internal HistoryJournal? Journal => _journal;
+
+    /// <summary>Accepts the row; when this returns true the row is journaled (with the OS), so it may be acknowledged.</summary>
     public bool TryAppend(in T record)
     {
-        if (_journal is not null)
+        if (!TryEnqueue(record, awaitable: false, out var ticket))
         {
-            lock (_journalLock)
-            {
-                // Channel and journal in one order, so "the first n rows left the lane" names journal segments.
-                if (_channel.Writer.TryWrite(record))
-                {
-                    _journalBuffer.ResetWrittenCount();
-                    _journalJson.Reset(_journalBuffer);
-                    JsonSerializer.Serialize(_journalJson, record, _sink.JsonType);
-                    _journalJson.Flush();
-                    _journalBuffer.Write("\n"u8);
-                    _journal.Append(_journalBuffer.WrittenSpan);
-                    return true;
-                }
-            }
-        }
-        else if (_channel.Writer.TryWrite(record))
-        {
-            return true;
+            return TrySpillOnCaller(record);
         }
 
+        _journal?.Commit(ticket);
+        return true;
+    }
+
+    /// <summary>
+    /// Accepts the row without waiting for the disk; <paramref name="journaled"/> completes once the
+    /// row is with the OS (at once when the journal is off), and must be awaited before the row is
+    /// acknowledged. Rows written on this path share one <c>write</c> per journal batch.
+    /// </summary>
+    public bool TryAppend(in T record, out ValueTask journaled)
+    {
+        journaled = default;
+        if (!TryEnqueue(record, awaitable: true, out var ticket))
+        {
+            // The caller-side spill has flushed the row to the OS before returning.
+            return TrySpillOnCaller(record);
+        }
+
+        if (ticket.Written is { } written)
+        {
+            if (ticket.WakeWriter)
+            {
+                _journal!.Wake();
+            }
+
+            journaled = new ValueTask(written);
+        }
+
+        return true;
+    }
+
+    private bool TryEnqueue(in T record, bool awaitable, out JournalTicket ticket)
+    {
+        ticket = default;
+        if (_journal is null)
+        {
+            return _channel.Writer.TryWrite(record);
+        }
+
+        var line = Serialize(record);
+        lock (_journal.AppendLock)
+        {
+            // Channel and journal in one order, so "the first n rows left the lane" names journal segments.
+            if (!_channel.Writer.TryWrite(record))
+            {
+                return false;
+            }
+
+            ticket = _journal.AppendLocked(line, awaitable);
+            return true;
+        }
+    }
+
+    private ReadOnlySpan<byte> Serialize(in T record)
+    {
+        var buffer = t_line ??= new ArrayBufferWriter<byte>(512);
+        buffer.ResetWrittenCount();
+        var json = t_lineJson ??= new Utf8JsonWriter(buffer);
+        json.Reset(buffer);
+        JsonSerializer.Serialize(json, record, _sink.JsonType);
+        json.Flush();
+        buffer.Write("\n"u8);
+        return buffer.WrittenSpan;
+    }
+
+    private bool TrySpillOnCaller(in T record)
+    {
         if (_options.FullPolicy == HistoryFullPolicy.SpillOnCaller)
         {
             lock (_spillLock)

@@ -14,7 +14,9 @@ public readonly record struct HistoryWriterStatistics(
     long Spilled,
     long BufferDepth,
     long SpillBytes,
-    double OldestUnwrittenAgeSeconds);
+    double OldestUnwrittenAgeSeconds,
+    long JournalWrites = 0,
+    long JournalRows = 0);
 
 /// <summary>
 /// Ingests history (positions, spawns, captures, zone visits, sightings) into PostgreSQL off the hot
@@ -81,6 +83,9 @@ public sealed partial class HistoryWriter : IHostedService, IAsyncDisposable, IH
         _droppedCounter = _meter.CreateCounter<long>("gamebackend.history.rows_dropped", "{row}", "Rows rejected because buffer and spill were full.");
         _spilledCounter = _meter.CreateCounter<long>("gamebackend.history.rows_spilled", "{row}", "Rows written to the on-disk spill.");
         _meter.CreateObservableGauge("gamebackend.history.buffer_depth", () => BufferDepth, "{row}", "Rows waiting in memory.");
+        _meter.CreateObservableCounter("gamebackend.history.journal_writes", () => JournalWrites, "{write}",
+            "Write system calls to journal segments (one per group-committed batch).");
+        _meter.CreateObservableCounter("gamebackend.history.journal_rows", () => JournalRows, "{row}", "Rows written to journal segments.");
         _meter.CreateObservableGauge("gamebackend.history.oldest_unwritten_age", () => OldestUnwrittenAgeSeconds, "s",
             "Age of the oldest row not yet in PostgreSQL (memory or spill).");
     }
@@ -90,7 +95,37 @@ public sealed partial class HistoryWriter : IHostedService, IAsyncDisposable, IH
     /// <summary>Current counters, for health checks and tests.</summary>
     public HistoryWriterStatistics Statistics => new(
         Interlocked.Read(ref _rowsWritten), Interlocked.Read(ref _failures), Interlocked.Read(ref _dropped),
-        Interlocked.Read(ref _spilled), BufferDepth, Budget.Used, OldestUnwrittenAgeSeconds);
+        Interlocked.Read(ref _spilled), BufferDepth, Budget.Used, OldestUnwrittenAgeSeconds, JournalWrites, JournalRows);
+
+    private long JournalWrites
+    {
+        get
+        {
+            long writes = 0;
+            foreach (var lane in _lanes)
+            {
+                writes += lane.JournalWrites;
+            }
+
+            return writes;
+        }
+    }
+
+    private long JournalRows
+    {
+        get
+        {
+            long rows = 0;
+            foreach (var lane in _lanes)
+            {
+                rows += lane.JournalRows;
+            }
+
+            return rows;
+        }
+    }
+
+    internal HistoryLane<PositionSample> Positions => _positions;
 
     private long BufferDepth
     {
@@ -121,8 +156,20 @@ public sealed partial class HistoryWriter : IHostedService, IAsyncDisposable, IH
     }
 
     /// <summary>Queues a position fix. Never blocks on PostgreSQL. Returns false only when the
-    /// buffer and the spill are both full; the row is then counted and logged as dropped.</summary>
+    /// buffer and the spill are both full; the row is then counted and logged as dropped. When it
+    /// returns true the row is journaled (with the OS); this writes the journal on the caller's
+    /// thread unless a concurrent write already carried the row, so prefer the overload with
+    /// <c>journaled</c> on hot paths.</summary>
     public bool TryAppend(in PositionSample sample) => _positions.TryAppend(sample);
+
+    /// <summary>
+    /// Queues a position fix without touching the disk. <paramref name="journaled"/> completes once
+    /// the row is in the journal (with the OS), so a process killed afterwards still stores it;
+    /// await it before acknowledging the fix. It is already complete when the journal is off or the
+    /// row went to the spill on the caller's thread. Rows of concurrent callers share one journal
+    /// write (group commit). Returns false only when buffer and spill are both full.
+    /// </summary>
+    public bool TryAppend(in PositionSample sample, out ValueTask journaled) => _positions.TryAppend(sample, out journaled);
 
     /// <summary>Queues a spawn (see <see cref="TryAppend(in PositionSample)"/> for the contract).</summary>
     public bool TryAppend(in SpawnRecord spawn) => _spawns.TryAppend(spawn);

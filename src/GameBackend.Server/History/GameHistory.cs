@@ -3,14 +3,23 @@ using GameBackend.Data.History;
 namespace GameBackend.Server.History;
 
 /// <summary>
-/// Where grains record what happened. Never blocks and never waits on the database: the
-/// PostgreSQL implementation hands rows to the bounded <see cref="HistoryWriter"/> buffer.
+/// Where grains record what happened. Never waits on the database: the PostgreSQL implementation
+/// hands rows to the bounded <see cref="HistoryWriter"/> buffer, whose journal makes each row
+/// survive a crash of the process before it is acknowledged.
 /// </summary>
 public interface IGameHistory
 {
     bool Enabled { get; }
 
-    void Position(in PositionSample sample);
+    /// <summary>
+    /// Records an accepted fix. The returned task completes once the row would survive a crash of
+    /// this process (it is in the journal); await it before acknowledging the fix. Concurrent fixes
+    /// share one journal write, so the wait is a batch's, not a disk write per row.
+    /// </summary>
+    ValueTask PositionAsync(in PositionSample sample);
+
+    // The other kinds return once their row is journaled, on the calling thread (rare rows; each
+    // write still carries whatever other rows are pending).
 
     void Spawn(in SpawnRecord spawn);
 
@@ -27,12 +36,14 @@ internal sealed partial class PostgresGameHistory(HistoryWriter writer, ILogger<
 
     // TryAppend only fails when memory and spill are both full; the writer counts and logs that
     // (history.dropped metric), so here it is only surfaced at debug level to keep the hot path quiet.
-    public void Position(in PositionSample sample)
+    public ValueTask PositionAsync(in PositionSample sample)
     {
-        if (!writer.TryAppend(sample))
+        if (!writer.TryAppend(sample, out var journaled))
         {
             LogDropped(logger, "position");
         }
+
+        return journaled;
     }
 
     public void Spawn(in SpawnRecord spawn)
@@ -76,7 +87,7 @@ internal sealed class DisabledGameHistory : IGameHistory
 {
     public bool Enabled => false;
 
-    public void Position(in PositionSample sample) { }
+    public ValueTask PositionAsync(in PositionSample sample) => default;
 
     public void Spawn(in SpawnRecord spawn) { }
 

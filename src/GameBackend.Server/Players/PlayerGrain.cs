@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
 using GameBackend.Domain.Cells;
 using GameBackend.Domain.Geo;
 using GameBackend.Domain.Movement;
@@ -97,6 +98,8 @@ internal sealed partial class PlayerGrain(
         await LeaveAllCells();
     }
 
+    // Every accepted fix awaits its journal batch: the state machine comes from a pool.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<LocationResult> UpdateLocation(LocationFix fix, long knownNearbyVersion, long knownViewVersion)
     {
         var verdict = _movement.Apply(fix);
@@ -141,7 +144,8 @@ internal sealed partial class PlayerGrain(
         if (history.Enabled)
         {
             RecordZones(position, fix.ServerTimeMs, changed);
-            history.Position(new PositionSample(
+            // Durable (handed to the OS in the journal's next group write) before the ack.
+            await history.PositionAsync(new PositionSample(
                 PlayerId, fix.Seq, DateTimeOffset.FromUnixTimeMilliseconds(fix.ServerTimeMs), DateTimeOffset.FromUnixTimeMilliseconds(Math.Clamp(fix.DeviceTimeMs, 0, MaxUnixMs)),
                 fix.Latitude, fix.Longitude, (float?)fix.Accuracy, (float?)fix.Heading, (float?)fix.Speed, (float?)fix.Course,
                 (float?)fix.AccelX, (float?)fix.AccelY, (float?)fix.AccelZ, _cellText!));
