@@ -34,6 +34,7 @@ public static class GameServerExtensions
         services.AddOptions<TransportOptions>().BindConfiguration(TransportOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ClusterOptions>().BindConfiguration(ClusterOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<IdentityOptions>().BindConfiguration(IdentityOptions.Section).ValidateOnStart();
+        services.AddSingleton<IPostConfigureOptions<IdentityOptions>, IdentityOptionsSetup>();
         services.AddSingleton<IValidateOptions<IdentityOptions>, IdentityOptionsValidator>();
         services.AddSingleton<IValidateOptions<ClusterOptions>, ClusterOptionsValidator>();
 
@@ -131,7 +132,7 @@ public static class GameServerExtensions
                 jwt.RequireHttpsMetadata = false;
                 var issuers = new List<string> { identity.Issuer };
                 var audiences = new List<string> { identity.Audience };
-                var keys = new List<SecurityKey> { tokens.SigningKey };
+                var keys = new List<SecurityKey>(tokens.ValidationKeys);
                 if (external.IsConfigured)
                 {
                     jwt.Authority = string.IsNullOrWhiteSpace(external.Authority) ? null : external.Authority;
