@@ -117,6 +117,7 @@ public static class GameServerExtensions
     private static void AddGameIdentity(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton<PlayerTokens>();
+        services.AddGuestAccounts();
         services.AddSingleton<IUserIdProvider, PlayerUserIdProvider>();
         services.AddAuthorization(options => options.AddPolicy(
             OperatorKeyAuthenticationHandler.Policy,

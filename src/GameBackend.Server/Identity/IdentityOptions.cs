@@ -46,6 +46,13 @@ public sealed class IdentityOptions
     /// </summary>
     public List<string> PreviousSigningKeys { get; set; } = [];
 
+    /// <summary>
+    /// Only for servers that ran before guest accounts were stored: the signing key their player ids
+    /// were derived from (the development key if none was set). A device without a stored account then
+    /// gets that old id back at its next login. Unset: such devices start as new players.
+    /// </summary>
+    public string? LegacyPlayerIdKey { get; set; }
+
     public string Issuer { get; set; } = "gamebackend";
 
     public string Audience { get; set; } = "gamebackend";

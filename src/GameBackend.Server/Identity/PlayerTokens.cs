@@ -37,16 +37,6 @@ public sealed class PlayerTokens(IOptions<IdentityOptions> options, TimeProvider
     private static SymmetricSecurityKey KeyFor(string key) =>
         new(Encoding.UTF8.GetBytes(key.Trim())) { KeyId = KeyIdOf(key) };
 
-    /// <summary>
-    /// The same device always gets the same player id, on every node and across restarts, without
-    /// a lookup table: the id is a keyed hash of the device id.
-    /// </summary>
-    public string PlayerIdForDevice(string deviceId)
-    {
-        var mac = HMACSHA256.HashData(SigningKey.Key, Encoding.UTF8.GetBytes("device:" + deviceId));
-        return GuestPrefix + Convert.ToHexStringLower(mac.AsSpan(0, 12));
-    }
-
     public (string Token, DateTimeOffset ExpiresAt) Issue(string playerId, string? displayName)
     {
         var now = time.GetUtcNow(); // Real time: token validity is security, not game time.

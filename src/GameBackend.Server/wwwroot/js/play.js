@@ -9,7 +9,9 @@ const IDLE_REFRESH_MS = 5000; // an unchanged fix now and then keeps the player 
 const step = Math.min(10, Math.max(1, Number(params.get('step')) || 5)); // ≤ 10 m per fix: far below the 50 m/s check
 const start = { lat: Number(params.get('lat') ?? 52.52), lng: Number(params.get('lng') ?? 13.405) };
 const protocol = params.get('protocol') === 'json' ? 'json' : 'msgpack';
-const deviceId = params.get('device') ?? localStorage.getItem('gb.deviceId') ?? randomId();
+// The device id and its secret live only in this browser's storage: no link parameter can choose
+// them, so a link cannot make someone play as (or feed positions into) an account it knows.
+let deviceId = localStorage.getItem('gb.deviceId') ?? randomId();
 localStorage.setItem('gb.deviceId', deviceId);
 
 const state = {
@@ -38,13 +40,26 @@ const range = L.circle([start.lat, start.lng], { radius: 50, color: '#1f6feb', w
 const markers = new Map();
 
 async function login() {
-  const res = await fetch('api/players/login', {
+  const post = () => fetch('api/players/login', {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ deviceId, displayName: params.get('name') ?? 'Web player' }),
+    body: JSON.stringify({
+      deviceId, displayName: params.get('name') ?? 'Web player', deviceSecret: localStorage.getItem('gb.deviceSecret'),
+    }),
   });
+  let res = await post();
+  if (res.status === 401) {
+    // This browser lost the secret of its device id (storage cleared in part): start as a new device.
+    deviceId = randomId();
+    localStorage.setItem('gb.deviceId', deviceId);
+    localStorage.removeItem('gb.deviceSecret');
+    res = await post();
+  }
   if (!res.ok) throw new Error(`login failed: HTTP ${res.status}`);
-  return res.json();
+  const session = await res.json();
+  // Only a device's first login returns its secret; every later login must present it.
+  if (session.deviceSecret) localStorage.setItem('gb.deviceSecret', session.deviceSecret);
+  return session;
 }
 
 function buildConnection(token) {
