@@ -65,6 +65,7 @@ public static class GameServerExtensions
         services.AddHostedService(sp => sp.GetRequiredService<WorldCache>());
         builder.AddGameOrleans();
         services.AddGameIdentity(builder.Configuration);
+        services.AddWebPages();
         services.AddGameRealtime(builder.Configuration);
         services.AddRestApis(builder.Configuration);
         Demo.DemoWorldSetup.AddGameDemo(services, builder.Configuration);
@@ -88,6 +89,7 @@ public static class GameServerExtensions
 
     public static WebApplication MapGameServer(this WebApplication app)
     {
+        app.UseSecurityHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();
@@ -96,6 +98,7 @@ public static class GameServerExtensions
         app.UseDefaultFiles();
         app.UseStaticFiles();
         app.MapOpenApi();
+        app.MapWebConfig();
         app.MapIdentityApi();
         app.MapSpeciesApi();
         app.MapSponsorApi();

@@ -1,7 +1,7 @@
 // Player view: guest login, walk (arrow keys / click), see and throw at nearby creatures.
 /* global signalR, L */
 import {
-  $, el, params, setStatus, createMap, distanceMeters, bearingDegrees, destination, compass, RARITY_COLORS, randomId, fmtTime,
+  $, el, params, setStatus, createMap, tip, distanceMeters, bearingDegrees, destination, compass, RARITY_COLORS, randomId, fmtTime,
 } from './common.js';
 
 const TICK_MS = 200; // at most 5 updates per second
@@ -76,7 +76,7 @@ function upsertCreature(c) {
   if (!markers.has(c.creatureId)) {
     const marker = L.circleMarker([c.latitude, c.longitude], {
       radius: 7, color: '#222', weight: 1, fillColor: RARITY_COLORS[c.rarity] ?? '#888', fillOpacity: 0.9,
-    }).bindTooltip(`${c.species} (${c.rarity})`).on('click', (e) => { L.DomEvent.stopPropagation(e); walkTo(c); });
+    }).bindTooltip(tip(`${c.species} (${c.rarity})`)).on('click', (e) => { L.DomEvent.stopPropagation(e); walkTo(c); });
     marker.addTo(map);
     markers.set(c.creatureId, marker);
   }
