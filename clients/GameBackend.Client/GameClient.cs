@@ -87,7 +87,12 @@ public sealed partial class GameClient : IAsyncDisposable
         _http = new HttpClient(handler) { BaseAddress = serverUrl, Timeout = TimeSpan.FromSeconds(30) };
     }
 
-    /// <summary>The nearby view changed: raised after every accepted location ack, every <see cref="GetNearbyAsync"/> and every reconnect. Creatures are nearest first.</summary>
+    /// <summary>
+    /// The nearby view changed: raised after an accepted location ack that carries a list (the server
+    /// sends one only when the set of creatures in sight changed), every <see cref="GetNearbyAsync"/>
+    /// and every reconnect. Creatures are nearest first; distances and bearings are as of the fix that
+    /// produced the list (recompute them from your own position between lists).
+    /// </summary>
     public event Action<IReadOnlyList<NearbyCreature>>? NearbyChanged;
 
     /// <summary>A creature appeared in a cell this player can see.</summary>
@@ -243,7 +248,7 @@ public sealed partial class GameClient : IAsyncDisposable
     /// <summary>
     /// Sends one fix (<c>UpdateLocation</c>). A <see cref="LocationUpdate.Seq"/> of 0 gets the next
     /// increasing sequence number, a <see cref="LocationUpdate.Timestamp"/> of 0 the current time.
-    /// An accepted ack raises <see cref="NearbyChanged"/>. If an auto-assigned sequence number is
+    /// An accepted ack that carries a nearby list raises <see cref="NearbyChanged"/>. If an auto-assigned sequence number is
     /// stale (another device or an earlier run of this player got further), the client catches up
     /// with the server's sequence and sends once more.
     /// </summary>

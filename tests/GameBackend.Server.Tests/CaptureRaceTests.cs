@@ -100,18 +100,18 @@ public sealed class CaptureRaceTests(SpawningServerFixture fixture)
     }
 
     [Fact]
-    public async Task A_cell_that_missed_a_players_goodbye_is_told_again_when_it_publishes_to_it()
+    public async Task A_cell_that_missed_a_players_goodbye_forgets_it_when_it_publishes()
     {
         // What a goodbye lost while a node stopped leaves behind: a cell that believes a player
-        // watches it, while the player's (new) grain watches nothing.
+        // watches it through this node, while nothing on this node watches the cell.
         var grains = Server.Services.GetRequiredService<IGrainFactory>();
         var cellId = new Domain.Cells.CellGrid(200).CellOf(new GeoPoint(-12.0464, -77.0428)).ToString();
         var cell = grains.GetGrain<Cells.ICellGrain>(cellId);
         var ghost = "g-ghost-" + Guid.NewGuid().ToString("N");
-        await cell.SetInterest(ghost, Cells.CellInterest.Watching);
+        await cell.Watch(ghost, Cells.CellInterest.Watching, Server.Services.GetRequiredService<Cells.CellReplicas>().Node);
         Assert.Equal(1, (await cell.GetSnapshot()).Watchers);
 
-        // The cell keeps ticking for it; its first spawn event reaches the ghost, which says goodbye again.
+        // The cell keeps ticking for it; its first spawn event finds no replica on this node, so the ghost goes.
         var deadline = DateTime.UtcNow + TestServer.Timeout;
         while ((await cell.GetSnapshot()).Watchers > 0)
         {
@@ -228,6 +228,138 @@ public sealed class CaptureRaceTests(SpawningServerFixture fixture)
             .WaitAsync(TestServer.Timeout);
 
     /// <summary>A scout stands at <paramref name="place"/> until a creature appears, then reports it.</summary>
+    [Theory]
+    [InlineData(WireProtocol.Json)]
+    [InlineData(WireProtocol.MessagePack)]
+    public async Task An_ack_carries_the_nearby_list_only_when_it_changed_and_the_client_view_stays_right(WireProtocol protocol)
+    {
+        var place = protocol == WireProtocol.Json ? new GeoPoint(35.6762, 139.6503) : new GeoPoint(-34.6037, -58.3816);
+        var (scout, target) = await FindCreatureAsync(place);
+        await using var _ = scout;
+        var login = await Server.LoginAsync();
+        var player = new TestPlayer(login, Server.BuildConnection(login.Token, protocol));
+        await player.Connection.StartAsync().WaitAsync(TestServer.Timeout);
+        try
+        {
+            // What a client holds: the last list an ack carried.
+            IReadOnlyList<NearbyCreature> held = [];
+            var versions = new List<long>();
+            async Task<LocationAck> Fix(GeoPoint at)
+            {
+                var ack = await player.MoveToAsync(at.Latitude, at.Longitude, Now);
+                Assert.True(ack.Accepted, ack.Reason);
+                held = ack.Nearby ?? held;
+                versions.Add(ack.NearbyVersion);
+                return ack;
+            }
+
+            async Task AssertHeldIsCurrent()
+            {
+                var current = await player.Connection.InvokeAsync<NearbyCreature[]>(HubMethods.GetNearby).WaitAsync(TestServer.Timeout);
+                Assert.Equal(current.Select(c => c.CreatureId).Order(), held.Select(c => c.CreatureId).Order());
+            }
+
+            // The first fix of a connection carries the list; a fix that changes nothing near carries none.
+            var on = new GeoPoint(target.Latitude, target.Longitude);
+            var first = await Fix(on);
+            Assert.NotNull(first.Nearby);
+            Assert.Contains(first.Nearby, c => c.CreatureId == target.CreatureId);
+            var same = await Fix(on);
+            Assert.Null(same.Nearby);
+            Assert.Equal(first.NearbyVersion, same.NearbyVersion);
+            await AssertHeldIsCurrent();
+
+            // A capture changes the set: the next ack says so, with the list.
+            var outcome = CaptureOutcomes.Escaped;
+            for (var i = 0; outcome == CaptureOutcomes.Escaped && i < 50; i++)
+            {
+                outcome = (await Throw(player, target.CreatureId, $"delta-{i}")).Outcome;
+            }
+
+            Assert.Equal(CaptureOutcomes.Captured, outcome);
+            var afterCapture = await Fix(on);
+            Assert.NotNull(afterCapture.Nearby);
+            Assert.DoesNotContain(afterCapture.Nearby, c => c.CreatureId == target.CreatureId);
+            Assert.NotEqual(same.NearbyVersion, afterCapture.NearbyVersion);
+            await AssertHeldIsCurrent();
+
+            // Crossing into cells far away (within the speed limit) changes the set; coming back too.
+            Server.Time.Advance(TimeSpan.FromSeconds(40));
+            await Fix(GeoMath.Destination(on, 90, 1_500));
+            await AssertHeldIsCurrent();
+            Server.Time.Advance(TimeSpan.FromSeconds(40));
+            await Fix(on);
+            await AssertHeldIsCurrent();
+
+            // Spawns while the player stands still reach a later ack. Cells spawn on their next tick
+            // after game time moves, so once time stops the acks must catch up with GetNearby.
+            for (var i = 0; i < 20; i++)
+            {
+                Server.Time.Advance(TimeSpan.FromSeconds(3));
+                await Fix(on);
+            }
+
+            using (var cts = new CancellationTokenSource(TestServer.Timeout))
+            {
+                while (true)
+                {
+                    await Fix(on);
+                    var current = await player.Connection.InvokeAsync<NearbyCreature[]>(HubMethods.GetNearby, cts.Token);
+                    if (current.Select(c => c.CreatureId).Order().SequenceEqual(held.Select(c => c.CreatureId).Order()))
+                    {
+                        break;
+                    }
+
+                    await Task.Delay(50, cts.Token);
+                }
+            }
+
+            Assert.True(versions.Distinct().Count() >= 4, "each change of the set got a new version");
+
+            // A new connection of the same player starts with the list again.
+            await player.Connection.DisposeAsync();
+            player = new TestPlayer(login, Server.BuildConnection(login.Token, protocol));
+            await player.Connection.StartAsync().WaitAsync(TestServer.Timeout);
+            var resumed = await player.UpdateAsync(new LocationUpdate { Seq = 10_000, Timestamp = Now, Latitude = on.Latitude, Longitude = on.Longitude });
+            Assert.True(resumed.Accepted, resumed.Reason);
+            Assert.NotNull(resumed.Nearby);
+            held = resumed.Nearby;
+            await AssertHeldIsCurrent();
+        }
+        finally
+        {
+            await player.DisposeAsync();
+        }
+    }
+
+    [Theory]
+    [InlineData(WireProtocol.Json)]
+    [InlineData(WireProtocol.MessagePack)]
+    public async Task A_burst_of_in_order_fixes_is_accepted_then_rate_limited_never_stale_and_a_throw_is_not_held_up(WireProtocol protocol)
+    {
+        await using var player = await Server.ConnectPlayerAsync(protocol);
+        var start = protocol == WireProtocol.Json ? new GeoPoint(41.9028, 12.4964) : new GeoPoint(40.4168, -3.7038);
+        var now = Now;
+        var burst = new List<Task<LocationAck>>();
+        for (var seq = 1; seq <= 40; seq++)
+        {
+            var at = GeoMath.Destination(start, 90, seq);
+            burst.Add(player.Connection.InvokeAsync<LocationAck>(HubMethods.UpdateLocation,
+                new LocationUpdate { Seq = seq, Timestamp = now, Latitude = at.Latitude, Longitude = at.Longitude }));
+        }
+
+        var thrown = player.Connection.InvokeAsync<CaptureResult>(HubMethods.TryCapture, new CaptureRequest { CreatureId = "nothing-here", AttemptId = "burst-1" });
+        var acks = await Task.WhenAll(burst).WaitAsync(TestServer.Timeout);
+
+        Assert.All(acks, a => Assert.True(a.Accepted || a.Reason == RejectReasons.RateLimited, $"fix {a.Seq}: {a.Reason}"));
+        var accepted = acks.Where(a => a.Accepted).Select(a => a.Seq).ToList();
+        Assert.Equal(1, accepted.FirstOrDefault());
+        Assert.True(accepted.Count > 1, "a burst within the rate burst allowance gets more than one fix in");
+        Assert.Equal(accepted.Max(), (await player.GetStateAsync()).Seq);
+        // Answered beside the burst (rejected if it was judged before the first fix was applied).
+        Assert.Contains((await thrown.WaitAsync(TestServer.Timeout)).Outcome, new[] { CaptureOutcomes.NotFound, CaptureOutcomes.Rejected });
+    }
+
     private async Task<(TestPlayer Scout, NearbyCreature Creature)> FindCreatureAsync(GeoPoint place)
     {
         var scout = await Server.ConnectPlayerAsync(WireProtocol.Json);

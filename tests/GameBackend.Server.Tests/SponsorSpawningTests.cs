@@ -178,6 +178,68 @@ public sealed class SponsorSpawningTests : IAsyncLifetime
         Assert.Equal(exitedAt!.Value.ToUnixTimeMilliseconds(), new DateTimeOffset(exited, TimeSpan.Zero).ToUnixTimeMilliseconds());
     }
 
+    [Fact]
+    public async Task Five_zones_at_one_place_spawn_distinct_creatures_and_each_watcher_gets_each_spawn_exactly_once()
+    {
+        // Zones created together share their UUIDv7 prefix, and with fake time every spawn of a tick
+        // happens in the same millisecond: the two things that made ids collide.
+        var (sponsorId, apiKey) = await CreateSponsorAsync();
+        var zones = new List<string>();
+        for (var i = 0; i < 5; i++)
+        {
+            var create = await _server.Http.SendJsonAsync(HttpMethod.Post, $"/api/sponsors/{sponsorId}/zones", new
+            {
+                name = "Stall " + i,
+                circle = new { latitude = Shop.Latitude, longitude = Shop.Longitude, radiusMeters = 80 },
+                species = new[] { new { speciesId = SpeciesIds()[i % 3], weight = 1 } },
+                spawnsPerHour = 3600,
+                maxAlive = 4,
+            }, Rest.Rest.Sponsor(apiKey));
+            Assert.Equal(HttpStatusCode.Created, create.StatusCode);
+            zones.Add((await create.ReadJsonAsync())["id"]!.GetValue<string>());
+        }
+
+        // Twenty watchers on both protocols; each counts every delivery of every creature.
+        var players = new List<(TestPlayer Player, ConcurrentDictionary<string, int> Deliveries)>();
+        var zoneOf = new ConcurrentDictionary<string, ConcurrentBag<string?>>();
+        for (var i = 0; i < 20; i++)
+        {
+            var player = await _server.ConnectPlayerAsync(i % 2 == 0 ? WireProtocol.Json : WireProtocol.MessagePack);
+            var deliveries = new ConcurrentDictionary<string, int>();
+            player.Connection.On<CreatureSpawned>(GameEvents.CreatureSpawned, s =>
+            {
+                deliveries.AddOrUpdate(s.CreatureId, 1, (_, n) => n + 1);
+                zoneOf.GetOrAdd(s.CreatureId, _ => []).Add(s.SponsorZoneId);
+            });
+            Assert.True((await player.MoveToAsync(Shop.Latitude + (i * 1e-5), Shop.Longitude, Now)).Accepted);
+            players.Add((player, deliveries));
+        }
+
+        try
+        {
+            // Game time moves only here, after every watcher joined: every spawn happens while all watch.
+            await Until(() => zoneOf.Count >= 15, advance: TimeSpan.FromSeconds(20));
+            var all = zoneOf.Keys.ToHashSet();
+            await Until(() => players.All(p => p.Deliveries.Count >= all.Count), advance: null);
+
+            Assert.All(zoneOf, c => Assert.Single(c.Value.Distinct()));
+            Assert.All(zoneOf, c => Assert.Contains(c.Value.First(), zones));
+            Assert.True(zoneOf.Values.Select(v => v.First()).Distinct().Count() >= 2, "the test needs creatures of several zones");
+            foreach (var (_, deliveries) in players)
+            {
+                Assert.Equal(all.Order(), deliveries.Keys.Order());
+                Assert.All(deliveries, d => Assert.Equal(1, d.Value));
+            }
+        }
+        finally
+        {
+            foreach (var (player, _) in players)
+            {
+                await player.DisposeAsync();
+            }
+        }
+    }
+
     private async Task<(Guid Id, string ApiKey)> CreateSponsorAsync()
     {
         var response = await _server.Http.SendJsonAsync(HttpMethod.Post, "/api/sponsors", new { name = "Kaffee " + Guid.NewGuid().ToString("N")[..6] }, Rest.Rest.Admin(AdminKey));

@@ -14,7 +14,7 @@ public sealed class WireContractTests(ServerFixture fixture)
 {
     private TestServer Server => fixture.Server;
 
-    private static readonly string[] AckFields = ["seq", "accepted", "reason", "cellId", "nearby"];
+    private static readonly string[] AckFields = ["seq", "accepted", "reason", "cellId", "nearby", "nearbyVersion"];
     private static readonly string[] StateFields =
         ["playerId", "latitude", "longitude", "heading", "speed", "course", "acceleration", "cellId", "updatedAt", "seq", "strikes"];
 

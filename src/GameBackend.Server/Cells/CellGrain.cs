@@ -8,7 +8,6 @@ using GameBackend.Domain.Spawning;
 using GameBackend.Server.Creatures;
 using GameBackend.Server.History;
 using GameBackend.Server.Hosting;
-using GameBackend.Server.Players;
 using GameBackend.Server.Spawning;
 using Microsoft.Extensions.Options;
 using NetTopologySuite.Geometries;
@@ -27,13 +26,18 @@ internal sealed partial class CellGrain(
     IGameHistory history,
     Telemetry.GameMetrics metrics,
     Operators.LiveMap live,
+    ICellBroadcast broadcast,
+    CellReplicas replicas,
+    SiloDeaths siloDeaths,
     ILogger<CellGrain> logger,
     CaptureLedger? ledger = null) : Grain, ICellGrain
 {
     // Results of recent races, so late and repeated throws get the same answer.
     private const int MaxRemembered = 512;
 
-    private readonly Dictionary<string, CellInterest> _interest = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Watcher> _interest = new(StringComparer.Ordinal);
+    // The nodes holding watchers, each with how many: events go once to each.
+    private readonly Dictionary<SiloAddress, (CellNode Node, int Watchers)> _nodes = [];
     private readonly Dictionary<string, Creature> _creatures = new(StringComparer.Ordinal);
     private readonly Dictionary<string, CaptureVerdict> _gone = new(StringComparer.Ordinal);
     private readonly Queue<string> _goneOrder = new();
@@ -43,9 +47,10 @@ internal sealed partial class CellGrain(
     private Random _random = Random.Shared;
     private IGrainTimer? _tick;
     private long _lastTickMs;
-    private long _sequence;
     private CellId _cell;
     private double _areaSquareKm;
+    private long _version;
+    private int _siloDeathsSeen;
 
     private string CellKey => this.GetPrimaryKeyString();
 
@@ -64,19 +69,28 @@ internal sealed partial class CellGrain(
     {
         _tick?.Dispose();
         metrics.CellGrains(-1);
-        foreach (var creature in _creatures.Values)
+        // A stopping node does not tell zones: the calls would fail against zone grains stopping
+        // with it (a log full of errors), and a zone stops counting a creature at its expiry anyway.
+        if (reason.ReasonCode != DeactivationReasonCode.ShuttingDown)
         {
-            ReleaseFromZone(creature);
+            foreach (var creature in _creatures.Values)
+            {
+                ReleaseFromZone(creature);
+            }
         }
 
         return Task.CompletedTask;
     }
 
-    public Task<ImmutableArray<Creature>> SetInterest(string playerId, CellInterest interest)
+    public Task<ImmutableArray<Creature>> Watch(string playerId, CellInterest interest, CellNode? node)
     {
-        if (interest == CellInterest.None)
+        if (_interest.Remove(playerId, out var old))
         {
-            _interest.Remove(playerId);
+            LeaveNode(old.Node);
+        }
+
+        if (interest == CellInterest.None || node is null)
+        {
             if (_interest.Count == 0)
             {
                 StopTicking();
@@ -85,16 +99,23 @@ internal sealed partial class CellGrain(
             return Task.FromResult(ImmutableArray<Creature>.Empty);
         }
 
-        _interest[playerId] = interest;
+        _interest[playerId] = new Watcher(interest, node, _version);
+        _nodes[node.Silo] = (node, _nodes.TryGetValue(node.Silo, out var n) ? n.Watchers + 1 : 1);
         StartTicking();
         // Always the full list, even to a player this cell believes already watches it: that belief is
         // stale when the player's grain died with a node and a fresh activation starts from nothing.
         return Task.FromResult<ImmutableArray<Creature>>([.. _creatures.Values]);
     }
 
+    public Task ForgetNode(SiloAddress silo, long eventVersion)
+    {
+        Forget(w => w.Node.Silo.Equals(silo) && w.Since < eventVersion);
+        return Task.CompletedTask;
+    }
+
     public Task<CellSnapshot> GetSnapshot()
     {
-        var present = _interest.Where(p => p.Value == CellInterest.Present).Select(p => p.Key).Order(StringComparer.Ordinal);
+        var present = _interest.Where(p => p.Value.Interest == CellInterest.Present).Select(p => p.Key).Order(StringComparer.Ordinal);
         return Task.FromResult(new CellSnapshot(CellKey, [.. present], _interest.Count, [.. _creatures.Values]));
     }
 
@@ -223,6 +244,13 @@ internal sealed partial class CellGrain(
     /// <summary>One spawn tick: expire, honour exclusions, top up ambient creatures, collect sponsor-zone draws.</summary>
     private async Task Tick(CancellationToken cancellationToken)
     {
+        var deaths = siloDeaths.Count;
+        if (deaths != _siloDeathsSeen)
+        {
+            _siloDeathsSeen = deaths;
+            Forget(w => siloDeaths.IsDead(w.Node.Silo));
+        }
+
         var now = clock.NowMs;
         var elapsed = TimeSpan.FromMilliseconds(Math.Max(0, now - _lastTickMs));
         _lastTickMs = now;
@@ -250,7 +278,7 @@ internal sealed partial class CellGrain(
             }
 
             var species = ambient.PickSpecies(_random);
-            Spawn(new Creature($"a{_cell.Row:x}{_cell.Column:x}-{now:x}-{++_sequence:x}", species.Id, species.Rarity.ToWire(),
+            Spawn(new Creature(CreatureIds.New(now), species.Id, species.Rarity.ToWire(),
                 point.Latitude, point.Longitude, now, now + (long)spawnOptions.Value.CreatureLifetime.TotalMilliseconds, CellKey, null));
         }
 
@@ -314,14 +342,80 @@ internal sealed partial class CellGrain(
         }
     }
 
-    /// <summary>Tells every watching player; one-way calls so a slow player never holds the cell up.</summary>
+    /// <summary>
+    /// One group send to the watching connections and one message per node holding watchers (a
+    /// direct call for this node), never a call per watcher. One-way: a slow node never holds the cell up.
+    /// </summary>
     private void Publish(CellEvent cellEvent)
     {
-        foreach (var playerId in _interest.Keys)
+        cellEvent = cellEvent with { Version = ++_version };
+        broadcast.Publish(CellKey, cellEvent);
+        var staleHere = false;
+        foreach (var (silo, (node, _)) in _nodes)
         {
-            GrainFactory.GetGrain<IPlayerGrain>(playerId).OnCellEvent(CellKey, cellEvent);
+            if (silo.Equals(replicas.Silo))
+            {
+                staleHere = !replicas.Apply(CellKey, cellEvent);
+            }
+            else
+            {
+                node.Observer.OnCellEvent(CellKey, cellEvent);
+            }
+        }
+
+        if (staleHere)
+        {
+            // No replica here means no live watcher here (see CellReplicas): goodbyes were lost.
+            Forget(w => w.Node.Silo.Equals(replicas.Silo) && w.Since < cellEvent.Version);
         }
     }
+
+    private void Forget(Func<Watcher, bool> stale)
+    {
+        List<string>? gone = null;
+        foreach (var (playerId, watcher) in _interest)
+        {
+            if (stale(watcher))
+            {
+                (gone ??= []).Add(playerId);
+            }
+        }
+
+        if (gone is null)
+        {
+            return;
+        }
+
+        foreach (var playerId in gone)
+        {
+            _interest.Remove(playerId, out var watcher);
+            LeaveNode(watcher.Node);
+        }
+
+        LogForgotten(logger, CellKey, gone.Count);
+        if (_interest.Count == 0)
+        {
+            StopTicking();
+        }
+    }
+
+    private void LeaveNode(CellNode node)
+    {
+        if (_nodes.TryGetValue(node.Silo, out var n))
+        {
+            if (n.Watchers <= 1)
+            {
+                _nodes.Remove(node.Silo);
+            }
+            else
+            {
+                _nodes[node.Silo] = (n.Node, n.Watchers - 1);
+            }
+        }
+    }
+
+    /// <summary>A player's interest, the node it watches through, and the cell's event version when it registered.</summary>
+    private readonly record struct Watcher(CellInterest Interest, CellNode Node, long Since);
 
     private static void Remember<T>(Dictionary<string, T> map, Queue<string> order, string key, T value)
     {
@@ -341,6 +435,9 @@ internal sealed partial class CellGrain(
         var dLon = GeoMath.ToRadians(b.East - b.West);
         return r * r * dLon * Math.Abs(Math.Sin(GeoMath.ToRadians(b.North)) - Math.Sin(GeoMath.ToRadians(b.South)));
     }
+
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Debug, Message = "Cell {CellId}: dropped {Count} watchers whose goodbye was lost")]
+    private static partial void LogForgotten(ILogger logger, string cellId, int count);
 
     [LoggerMessage(EventId = 2002, Level = LogLevel.Debug, Message = "Cell {CellId}: creature {CreatureId} despawned ({Reason})")]
     private static partial void LogDespawn(ILogger logger, string cellId, string creatureId, string reason);

@@ -7,13 +7,29 @@ namespace GameBackend.Server.Cells;
 /// One map cell, keyed by its <see cref="Domain.Cells.CellId"/> text. Knows which players stand in
 /// it and which watch it (their view covers it), owns the creatures inside it, spawns while anyone
 /// watches, and referees capture races: being single-threaded, it lets exactly one throw win.
+/// Its events cost per node, not per watcher: one message to each node holding a watcher (which
+/// keeps a replica of the cell's creatures, <see cref="CellReplicas"/>) and one SignalR group send
+/// to the connections watching it (<see cref="ICellBroadcast"/>).
 /// </summary>
 [Alias("GameBackend.ICellGrain")]
 public interface ICellGrain : IGrainWithStringKey
 {
-    /// <summary>Sets a player's interest in this cell; unless the interest is None, returns every creature it holds.</summary>
-    [Alias("SetInterest")]
-    Task<ImmutableArray<Creature>> SetInterest(string playerId, CellInterest interest);
+    /// <summary>
+    /// Sets a player's interest in this cell. The player's node (<paramref name="node"/>) gets every
+    /// later event of the cell while any of its players watch; unless the interest is None, returns
+    /// every creature the cell holds (always the full list: a player grain that died with a node
+    /// starts again from nothing).
+    /// </summary>
+    [Alias("Watch")]
+    Task<ImmutableArray<Creature>> Watch(string playerId, CellInterest interest, CellNode? node);
+
+    /// <summary>
+    /// A node that received an event of this cell without holding its replica says so: every watcher
+    /// registered through that node before the event is stale (its goodbye was lost when a node
+    /// stopped) and is dropped.
+    /// </summary>
+    [Alias("ForgetNode")]
+    Task ForgetNode(SiloAddress silo, long eventVersion);
 
     [Alias("GetSnapshot")]
     Task<CellSnapshot> GetSnapshot();
@@ -48,6 +64,20 @@ public enum CellInterest
 
     /// <summary>The player stands in the cell (and watches it).</summary>
     Present = 2,
+}
+
+/// <summary>A node that holds replicas of cells: its observer and its silo (to prune nodes that died).</summary>
+[GenerateSerializer, Immutable, Alias("GameBackend.CellNode")]
+public sealed record CellNode(
+    [property: Id(0)] ICellObserver Observer,
+    [property: Id(1)] SiloAddress Silo);
+
+/// <summary>A node's receiver of cell events (one per silo, see <see cref="CellReplicas"/>).</summary>
+[Alias("GameBackend.ICellObserver")]
+public interface ICellObserver : IGrainObserver
+{
+    [Alias("OnCellEvent"), OneWay]
+    Task OnCellEvent(string cellId, CellEvent cellEvent);
 }
 
 [GenerateSerializer, Immutable, Alias("GameBackend.CellSnapshot")]

@@ -18,14 +18,16 @@ public sealed record Creature(
     public GeoPoint Position => new(Latitude, Longitude);
 }
 
-/// <summary>What happened to a creature in a cell; fanned out by the cell to every watching player.</summary>
+/// <summary>What happened to a creature in a cell; fanned out by the cell to every node holding a watcher.</summary>
+/// <param name="Version">The cell's event counter: increases with every event of one cell activation.</param>
 [GenerateSerializer, Immutable, Alias("GameBackend.CellEvent")]
 public sealed record CellEvent(
     [property: Id(0)] CellEventKind Kind,
     [property: Id(1)] Creature Creature,
     [property: Id(2)] string? Reason,
     [property: Id(3)] string? WinnerPlayerId,
-    [property: Id(4)] long AtMs);
+    [property: Id(4)] long AtMs,
+    [property: Id(5)] long Version = 0);
 
 [GenerateSerializer, Alias("GameBackend.CellEventKind")]
 public enum CellEventKind

@@ -71,6 +71,22 @@ public sealed class TransportOptions
     [Range(4096, 64 * 1024 * 1024)]
     public long MaxOutgoingBufferBytes { get; set; } = 256 * 1024;
 
+    /// <summary>
+    /// Location fixes of one connection that may wait for their turn (they are applied one at a
+    /// time, in order); one more is answered <c>rateLimited</c> at once. Bounded so that a burst
+    /// never takes every invocation slot: throws and queries keep four of their own.
+    /// </summary>
+    [Range(1, 64)]
+    public int MaxQueuedUpdates { get; set; } = 4;
+
+    /// <summary>
+    /// Most client connections this node holds at once; 0 derives the cap from the process's
+    /// open-file limit (leaving room for the runtime's own descriptors). Beyond it, new connections
+    /// are turned away (503) while existing ones keep playing.
+    /// </summary>
+    [Range(0, 10_000_000)]
+    public int MaxConnections { get; set; }
+
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(15);
 
     public TimeSpan ClientTimeout { get; set; } = TimeSpan.FromSeconds(30);

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using GameBackend.Domain.Cells;
+using GameBackend.Server.Cells;
 using GameBackend.Server.Health;
 using GameBackend.Server.Identity;
 using GameBackend.Server.Operators;
@@ -83,6 +84,8 @@ public static class GameServerExtensions
         services.AddSingleton<LiveMap>();
         services.AddHostedService<LiveMapBroadcaster>();
         services.AddSingleton<ConnectionDrain>();
+        services.AddSingleton<ConnectionLimit>();
+        services.AddOptions<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>().Configure<ConnectionLimit>(ConnectionLimit.ConfigureKestrel);
         services.AddHostedService(sp => sp.GetRequiredService<ConnectionDrain>());
         return builder;
     }
@@ -92,6 +95,7 @@ public static class GameServerExtensions
         app.UseSecurityHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseHubConnectionLimit(Contracts.HubMethods.Path);
         app.UseAuthentication();
         app.UseAuthorization();
 
@@ -183,14 +187,13 @@ public static class GameServerExtensions
 
     private static void AddGameRealtime(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddSingleton<IPlayerPush, HubPlayerPush>();
+        services.AddSingleton<ICellBroadcast, CellGroups>();
+        services.AddSingleton<CellReplicas>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<CellReplicas>());
         var signalR = services.AddSignalR(o =>
             {
                 o.AddFilter<HubErrorFilter>();
                 o.EnableDetailedErrors = false;
-                // A phone streaming its location (StreamLocation holds one invocation open) must still
-                // be able to throw and ask for state; per-player ordering is the player grain's job.
-                o.MaximumParallelInvocationsPerClient = 4;
                 o.StreamBufferCapacity = 16;
             })
             .AddJsonProtocol(o =>
@@ -211,6 +214,9 @@ public static class GameServerExtensions
         services.AddOptions<HubOptions>().Configure<IOptions<TransportOptions>>((hub, transport) =>
         {
             hub.MaximumReceiveMessageSize = transport.Value.MaxMessageBytes;
+            // Fixes queue per connection (ConnectionSession) and take at most MaxQueuedUpdates slots;
+            // the other four keep throws, queries and a StreamLocation going beside a burst.
+            hub.MaximumParallelInvocationsPerClient = transport.Value.MaxQueuedUpdates + 4;
             hub.KeepAliveInterval = transport.Value.KeepAliveInterval;
             hub.ClientTimeoutInterval = transport.Value.ClientTimeout;
         });

@@ -35,6 +35,10 @@ public sealed class SiloDeaths(IClusterMembershipService membership, ILocalSiloD
         }
     }
 
+    /// <summary>Whether this node's membership view declares <paramref name="silo"/> dead.</summary>
+    public bool IsDead(SiloAddress silo) =>
+        membership.CurrentSnapshot.Members.TryGetValue(silo, out var member) && member.Status == SiloStatus.Dead;
+
     /// <summary>
     /// Whether another node is active: when this one stops alone, its cells stop with it and
     /// goodbyes to them would only fail to find a node to run on.

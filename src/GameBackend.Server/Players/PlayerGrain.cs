@@ -8,7 +8,6 @@ using GameBackend.Contracts;
 using GameBackend.Data.History;
 using GameBackend.Server.History;
 using GameBackend.Server.Hosting;
-using GameBackend.Server.Realtime;
 using Microsoft.Extensions.Options;
 
 namespace GameBackend.Server.Players;
@@ -19,7 +18,7 @@ internal sealed partial class PlayerGrain(
     IOptions<WorldOptions> world,
     IOptions<MovementOptions> movement,
     GameClock clock,
-    IPlayerPush push,
+    CellReplicas replicas,
     IGameHistory history,
     Domain.Capture.CaptureRules captureRules,
     Telemetry.GameMetrics metrics,
@@ -37,16 +36,20 @@ internal sealed partial class PlayerGrain(
     private readonly MovementValidator _movement = new(movement.Value.ToRules());
     private readonly WorldOptions _world = world.Value;
 
-    // The cells the player watches (its view) and the creatures in them. The view is a function of
-    // the current cell only, so it changes exactly when the player crosses a boundary.
-    private readonly Dictionary<string, CellInterest> _view = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, Creature> _visible = new(StringComparer.Ordinal);
-    // Throws already answered (retries are idempotent) and creatures that left the view, for a
-    // clear answer to late throws. Both bounded.
+    // The cells the player watches (its view), each with this node's replica of its creatures. The
+    // view is a function of the current cell only, so it changes exactly when the player crosses a
+    // boundary; the cells' events update the replicas without a call to this grain.
+    private readonly Dictionary<string, (CellInterest Interest, CellReplica Replica)> _view = new(StringComparer.Ordinal);
+    private ImmutableArray<string> _viewCells = [];
+    private long _viewVersion;
+    // The nearby set of the last fix, and its version. Versions start at a random point so that a
+    // connection that knew a previous activation's version cannot mistake a new set for its old one.
+    private readonly HashSet<string> _nearbyIds = new(StringComparer.Ordinal);
+    private readonly List<(Creature Creature, double Distance)> _scan = [];
+    private long _nearbyVersion = Random.Shared.NextInt64(1, long.MaxValue / 2);
+    // Throws already answered (retries are idempotent), bounded.
     private readonly Dictionary<string, CaptureVerdict> _attempts = new(StringComparer.Ordinal);
     private readonly Queue<string> _attemptOrder = new();
-    private readonly Dictionary<string, CaptureVerdict> _gone = new(StringComparer.Ordinal);
-    private readonly Queue<string> _goneOrder = new();
     // Sponsor zones overlapping the current cell (re-read on every crossing and every zone-cache
     // reload), and the zones whose creatures this player has been shown (conversion analytics).
     private IReadOnlyList<Spawning.CachedZone> _zonesHere = [];
@@ -77,8 +80,8 @@ internal sealed partial class PlayerGrain(
         {
             // The whole silo is stopping and its cells with it: one quick, best-effort goodbye to
             // cells that may live elsewhere, no retries (they would only re-place grains on a
-            // stopping node). A cell that misses it is told again the next time it publishes to
-            // this player (see OnCellEvent). A node stopping alone has no cells left to tell.
+            // stopping node). A cell that misses it learns from this node's next answer to one of
+            // its events (see CellReplicas). A node stopping alone has no cells left to tell.
             if (siloDeaths.AnyOtherNodeActive())
             {
                 await LeaveAllCellsOnce();
@@ -94,7 +97,7 @@ internal sealed partial class PlayerGrain(
         await LeaveAllCells();
     }
 
-    public async ValueTask<LocationResult> UpdateLocation(LocationFix fix)
+    public async ValueTask<LocationResult> UpdateLocation(LocationFix fix, long knownNearbyVersion, long knownViewVersion)
     {
         var verdict = _movement.Apply(fix);
         if (!verdict.Accepted)
@@ -105,7 +108,7 @@ internal sealed partial class PlayerGrain(
                 LogImplausibleSpeed(logger, PlayerId, verdict.ImpliedSpeed ?? 0, strikes);
             }
 
-            return new LocationResult(false, verdict.Reason, _cellText, []);
+            return new LocationResult(false, verdict.Reason, _cellText, _nearbyVersion, null, _viewVersion, null);
         }
 
         var deaths = siloDeaths.Count;
@@ -123,26 +126,48 @@ internal sealed partial class PlayerGrain(
         }
 
         live.PlayerMoved(PlayerId, fix.Latitude, fix.Longitude, fix.Heading, fix.ServerTimeMs);
-        var nearby = NearbyFrom(position, fix.ServerTimeMs);
+        Scan(position, fix.ServerTimeMs, _scan);
+        var changed = !SameAsLast(_scan);
+        if (changed)
+        {
+            _nearbyVersion++;
+            _nearbyIds.Clear();
+            foreach (var (creature, _) in _scan)
+            {
+                _nearbyIds.Add(creature.Id);
+            }
+        }
+
         if (history.Enabled)
         {
-            RecordZones(position, fix.ServerTimeMs, nearby);
+            RecordZones(position, fix.ServerTimeMs, changed);
             history.Position(new PositionSample(
                 PlayerId, fix.Seq, DateTimeOffset.FromUnixTimeMilliseconds(fix.ServerTimeMs), DateTimeOffset.FromUnixTimeMilliseconds(Math.Clamp(fix.DeviceTimeMs, 0, MaxUnixMs)),
                 fix.Latitude, fix.Longitude, (float?)fix.Accuracy, (float?)fix.Heading, (float?)fix.Speed, (float?)fix.Course,
                 (float?)fix.AccelX, (float?)fix.AccelY, (float?)fix.AccelZ, _cellText!));
         }
 
-        return new LocationResult(true, null, _cellText, nearby);
+        // Most fixes change nothing near: no list is built, nothing is allocated for it.
+        return new LocationResult(true, null, _cellText,
+            _nearbyVersion, knownNearbyVersion == _nearbyVersion ? null : ToViews(position, _scan),
+            _viewVersion, knownViewVersion == _viewVersion ? null : _viewCells);
     }
 
     public ValueTask<PlayerSnapshot> GetState() =>
         ValueTask.FromResult(new PlayerSnapshot(PlayerId, _movement.Last, _cellText, _movement.StrikesAt(NowMs())));
 
-    public ValueTask<ImmutableArray<NearbyView>> GetNearby() =>
-        ValueTask.FromResult(_movement.Last is { } last
-            ? NearbyFrom(new GeoPoint(last.Latitude, last.Longitude), NowMs())
-            : ImmutableArray<NearbyView>.Empty);
+    public ValueTask<ImmutableArray<NearbyView>> GetNearby()
+    {
+        if (_movement.Last is not { } last)
+        {
+            return ValueTask.FromResult(ImmutableArray<NearbyView>.Empty);
+        }
+
+        var position = new GeoPoint(last.Latitude, last.Longitude);
+        var found = new List<(Creature, double)>();
+        Scan(position, NowMs(), found);
+        return ValueTask.FromResult(ToViews(position, found));
+    }
 
     public async Task<CaptureVerdict> TryCapture(string creatureId, string attemptId)
     {
@@ -152,7 +177,15 @@ internal sealed partial class PlayerGrain(
         }
 
         var verdict = await Judge(creatureId, attemptId);
-        Remember(_attempts, _attemptOrder, attemptId, verdict);
+        if (_attempts.TryAdd(attemptId, verdict))
+        {
+            _attemptOrder.Enqueue(attemptId);
+            if (_attemptOrder.Count > 256)
+            {
+                _attempts.Remove(_attemptOrder.Dequeue());
+            }
+        }
+
         return verdict;
     }
 
@@ -165,14 +198,23 @@ internal sealed partial class PlayerGrain(
             return new CaptureVerdict(CaptureOutcomes.Rejected, null, null, null);
         }
 
-        if (!_visible.TryGetValue(creatureId, out var creature))
+        if (FindInView(creatureId) is not { } creature)
         {
-            return _gone.TryGetValue(creatureId, out var gone) ? gone : new CaptureVerdict(CaptureOutcomes.NotFound, null, null, null);
+            // Gone from a watched cell (captured, expired, excluded): the clear answer the cell gave all nodes.
+            foreach (var (_, replica) in _view.Values)
+            {
+                if (replica.TryGone(creatureId, out var gone))
+                {
+                    return gone;
+                }
+            }
+
+            return new CaptureVerdict(CaptureOutcomes.NotFound, null, null, null);
         }
 
         // Range is judged by the cell from this position: the server's, never the request's. The
         // cell answers a repeated attempt id with its first verdict, so a call lost to a departing
-        // node is made again like SetInterest's.
+        // node is made again like Watch.
         var attempt = new CaptureAttempt(creatureId, attemptId, PlayerId, last.Latitude, last.Longitude, strikes);
         var verdict = await CallCell(creature.CellId, cell => cell.TryCapture(attempt));
         if (verdict.Outcome == CaptureOutcomes.Captured && verdict.WinnerPlayerId == PlayerId && history.Enabled)
@@ -183,61 +225,20 @@ internal sealed partial class PlayerGrain(
         return verdict;
     }
 
-    private static void Remember(Dictionary<string, CaptureVerdict> map, Queue<string> order, string key, CaptureVerdict value)
+    private Creature? FindInView(string creatureId)
     {
-        if (map.TryAdd(key, value))
+        foreach (var (_, replica) in _view.Values)
         {
-            order.Enqueue(key);
-            if (order.Count > 256)
+            if (replica.TryFind(creatureId, out var creature))
             {
-                map.Remove(order.Dequeue());
+                return creature;
             }
         }
+
+        return null;
     }
 
-    public async Task OnCellEvent(string cellId, CellEvent cellEvent)
-    {
-        if (!_view.ContainsKey(cellId))
-        {
-            // A late event from a cell we have left, or a cell that never heard we left (our goodbye
-            // was lost when a node stopped): tell it again, so it stops publishing to us.
-            await GrainFactory.GetGrain<ICellGrain>(cellId).SetInterest(PlayerId, CellInterest.None);
-            return;
-        }
-
-        var creature = cellEvent.Creature;
-        switch (cellEvent.Kind)
-        {
-            case CellEventKind.Spawned:
-                _visible[creature.Id] = creature;
-                await push.CreatureSpawned(PlayerId, creature);
-                break;
-            case CellEventKind.Despawned:
-                _visible.Remove(creature.Id);
-                Remember(_gone, _goneOrder, creature.Id, cellEvent.Reason switch
-                {
-                    DespawnReasons.Captured => new CaptureVerdict(CaptureOutcomes.AlreadyCaptured, null, cellEvent.WinnerPlayerId, cellEvent.AtMs),
-                    DespawnReasons.Expired => new CaptureVerdict(CaptureOutcomes.Expired, null, null, null),
-                    _ => new CaptureVerdict(CaptureOutcomes.NotFound, null, null, null),
-                });
-                if (cellEvent.Reason == DespawnReasons.Captured && cellEvent.WinnerPlayerId is { } winner)
-                {
-                    await push.CreatureCaptured(PlayerId, new CreatureCaptured
-                    {
-                        CreatureId = creature.Id,
-                        Species = creature.Species,
-                        WinnerPlayerId = winner,
-                        CapturedAt = cellEvent.AtMs,
-                        CellId = creature.CellId,
-                    });
-                }
-
-                await push.CreatureDespawned(PlayerId, cellEvent);
-                break;
-        }
-    }
-
-    private void RecordZones(GeoPoint position, long nowMs, ImmutableArray<NearbyView> nearby)
+    private void RecordZones(GeoPoint position, long nowMs, bool nearbyChanged)
     {
         if (_zonesVersion != zoneCache.Version && _cell is { } cell)
         {
@@ -252,40 +253,76 @@ internal sealed partial class PlayerGrain(
             _inZoneCell = _zonesHere.Count > 0;
         }
 
-        foreach (var view in nearby)
+        if (!nearbyChanged)
         {
-            if (view.Creature.SponsorZoneId is { } zoneId && _sightedZones.Add(zoneId) && Guid.TryParse(zoneId, out var zone))
+            return; // Sightings are per zone and player: only a new nearby set can hold a new one.
+        }
+
+        foreach (var (creature, _) in _scan)
+        {
+            if (creature.SponsorZoneId is { } zoneId && _sightedZones.Add(zoneId) && Guid.TryParse(zoneId, out var zone))
             {
                 history.Sighting(new CreatureSighting(zone, PlayerId, DateTimeOffset.FromUnixTimeMilliseconds(nowMs)));
             }
         }
     }
 
-    private ImmutableArray<NearbyView> NearbyFrom(GeoPoint position, long nowMs)
+    /// <summary>Creatures of the view's replicas within the visibility radius, alive at <paramref name="nowMs"/>, into <paramref name="found"/>.</summary>
+    private void Scan(GeoPoint position, long nowMs, List<(Creature Creature, double Distance)> found)
     {
-        if (_visible.Count == 0)
+        found.Clear();
+        var radius = _world.VisibilityRadiusMeters;
+        foreach (var (_, replica) in _view.Values)
+        {
+            foreach (var creature in replica.Creatures)
+            {
+                if (creature.ExpiresAtMs <= nowMs)
+                {
+                    continue;
+                }
+
+                var distance = GeoMath.DistanceMeters(position, creature.Position);
+                if (distance <= radius)
+                {
+                    found.Add((creature, distance));
+                }
+            }
+        }
+    }
+
+    private bool SameAsLast(List<(Creature Creature, double Distance)> found)
+    {
+        if (found.Count != _nearbyIds.Count)
+        {
+            return false;
+        }
+
+        foreach (var (creature, _) in found)
+        {
+            if (!_nearbyIds.Contains(creature.Id))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static ImmutableArray<NearbyView> ToViews(GeoPoint position, List<(Creature Creature, double Distance)> found)
+    {
+        if (found.Count == 0)
         {
             return [];
         }
 
-        var radius = _world.VisibilityRadiusMeters;
-        var builder = ImmutableArray.CreateBuilder<NearbyView>();
-        foreach (var creature in _visible.Values)
+        var builder = ImmutableArray.CreateBuilder<NearbyView>(found.Count);
+        foreach (var (creature, distance) in found)
         {
-            if (creature.ExpiresAtMs <= nowMs)
-            {
-                continue;
-            }
-
-            var distance = GeoMath.DistanceMeters(position, creature.Position);
-            if (distance <= radius)
-            {
-                builder.Add(new NearbyView(creature, distance, GeoMath.InitialBearingDegrees(position, creature.Position)));
-            }
+            builder.Add(new NearbyView(creature, distance, GeoMath.InitialBearingDegrees(position, creature.Position)));
         }
 
         builder.Sort(static (a, b) => a.DistanceMeters.CompareTo(b.DistanceMeters));
-        return builder.DrainToImmutable();
+        return builder.MoveToImmutable();
     }
 
     /// <summary>Crossing a boundary: only cells whose interest changes are called, in parallel.</summary>
@@ -300,53 +337,56 @@ internal sealed partial class PlayerGrain(
 
         wanted[cellText] = CellInterest.Present;
 
-        var calls = new List<Task<ImmutableArray<Creature>>>();
+        // Replicas are acquired before the cells hear of us and released after the goodbye (the
+        // invariant CellReplicas states), so no event of a watched cell can miss this node.
+        var calls = new List<Task>();
         foreach (var (id, interest) in wanted)
         {
-            if (!_view.TryGetValue(id, out var current) || current != interest)
+            if (!_view.TryGetValue(id, out var current))
             {
-                calls.Add(SetInterest(id, interest));
+                var replica = replicas.Acquire(id);
+                _view[id] = (interest, replica);
+                calls.Add(Watch(id, interest, replica, reset: false));
+            }
+            else if (current.Interest != interest)
+            {
+                _view[id] = (interest, current.Replica);
+                calls.Add(Watch(id, interest, current.Replica, reset: false));
             }
         }
 
-        foreach (var id in _view.Keys)
-        {
-            if (!wanted.ContainsKey(id))
-            {
-                calls.Add(SetInterest(id, CellInterest.None));
-            }
-        }
-
-        var snapshots = await Task.WhenAll(calls);
-
-        foreach (var id in _view.Keys.Where(id => !wanted.ContainsKey(id)).ToList())
+        foreach (var (id, (_, replica)) in _view.Where(v => !wanted.ContainsKey(v.Key)).ToList())
         {
             _view.Remove(id);
+            calls.Add(Leave(id, replica));
         }
 
-        foreach (var (id, interest) in wanted)
-        {
-            _view[id] = interest;
-        }
+        await Task.WhenAll(calls);
 
-        // Creatures of cells we stopped watching go; those of newly watched cells arrive in the snapshots.
-        foreach (var creature in _visible.Values.Where(c => !_view.ContainsKey(c.CellId)).ToList())
-        {
-            _visible.Remove(creature.Id);
-        }
-
-        foreach (var creatures in snapshots)
-        {
-            foreach (var creature in creatures)
-            {
-                _visible[creature.Id] = creature;
-            }
-        }
-
+        _viewCells = [.. _view.Keys.Order(StringComparer.Ordinal)];
+        _viewVersion++;
         _cell = cell;
         _cellText = cellText;
         _zonesVersion = -1;
         LogCrossed(logger, PlayerId, cellText, _view.Count);
+    }
+
+    private async Task Watch(string cellId, CellInterest interest, CellReplica replica, bool reset)
+    {
+        var creatures = await CallCell(cellId, cell => cell.Watch(PlayerId, interest, replicas.Node));
+        replica.Seed(creatures, reset);
+    }
+
+    private async Task Leave(string cellId, CellReplica replica)
+    {
+        try
+        {
+            await CallCell(cellId, cell => cell.Watch(PlayerId, CellInterest.None, null));
+        }
+        finally
+        {
+            replicas.Release(replica);
+        }
     }
 
     /// <summary>
@@ -361,28 +401,11 @@ internal sealed partial class PlayerGrain(
             return;
         }
 
-        var snapshots = await Task.WhenAll(_view.Select(v => SetInterest(v.Key, v.Value)));
-        _visible.Clear();
-        foreach (var creatures in snapshots)
-        {
-            foreach (var creature in creatures)
-            {
-                _visible[creature.Id] = creature;
-            }
-        }
-
+        await Task.WhenAll(_view.Select(v => Watch(v.Key, v.Value.Interest, v.Value.Replica, reset: true)));
         LogRewatched(logger, PlayerId, _view.Count);
     }
 
-    /// <summary>
-    /// Registers with one cell. SetInterest is idempotent (it answers the cell's full list every
-    /// time), so a call lost to a node leaving the cluster (a graceful stop, or a kill before the
-    /// node is declared dead) is made again after a pause, and lands on the cell's next activation.
-    /// </summary>
-    private Task<ImmutableArray<Creature>> SetInterest(string cellId, CellInterest interest) =>
-        CallCell(cellId, cell => cell.SetInterest(PlayerId, interest));
-
-    /// <summary>One call to a cell, made again when a node leaving the cluster lost it (<see cref="LostCalls"/>).</summary>
+    /// <summary>One call to a cell, made again when a node leaving the cluster lost it (<see cref="LostCalls"/>; every cell method used here is idempotent).</summary>
     private async Task<T> CallCell<T>(string cellId, Func<ICellGrain, Task<T>> call)
     {
         var cell = GrainFactory.GetGrain<ICellGrain>(cellId);
@@ -400,7 +423,7 @@ internal sealed partial class PlayerGrain(
     {
         try
         {
-            await Task.WhenAll(_view.Keys.Select(id => GrainFactory.GetGrain<ICellGrain>(id).SetInterest(PlayerId, CellInterest.None)))
+            await Task.WhenAll(_view.Keys.Select(id => GrainFactory.GetGrain<ICellGrain>(id).Watch(PlayerId, CellInterest.None, null)))
                 .WaitAsync(GoodbyeTimeout);
         }
         catch (Exception ex) when (ex is TimeoutException or OrleansException)
@@ -413,8 +436,14 @@ internal sealed partial class PlayerGrain(
 
     private void ForgetView()
     {
+        foreach (var (_, replica) in _view.Values)
+        {
+            replicas.Release(replica);
+        }
+
         _view.Clear();
-        _visible.Clear();
+        _viewCells = [];
+        _viewVersion++;
         live.PlayerLeft(PlayerId);
     }
 
@@ -425,11 +454,16 @@ internal sealed partial class PlayerGrain(
             return;
         }
 
-        var calls = _view.Keys.Select(id => SetInterest(id, CellInterest.None));
-        await Task.WhenAll(calls);
-        ForgetView();
-        _cell = null;
-        _cellText = null;
+        try
+        {
+            await Task.WhenAll(_view.Keys.Select(id => CallCell(id, cell => cell.Watch(PlayerId, CellInterest.None, null))));
+        }
+        finally
+        {
+            ForgetView();
+            _cell = null;
+            _cellText = null;
+        }
     }
 
     private async Task ExpirePresence(CancellationToken cancellationToken)

@@ -5,6 +5,7 @@ using GameBackend.Server.Players;
 using GameBackend.Server.Telemetry;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.Options;
 
 namespace GameBackend.Server.Realtime;
 
@@ -15,9 +16,15 @@ namespace GameBackend.Server.Realtime;
 /// The player id always comes from the token (<see cref="HubCallerContext.UserIdentifier"/>).
 /// </summary>
 [Authorize]
-public sealed partial class GameHub(IGrainFactory grains, GameClock clock, GameMetrics metrics, ConnectionDrain drain, ILogger<GameHub> logger) : Hub
+public sealed partial class GameHub(
+    IGrainFactory grains, GameClock clock, GameMetrics metrics, ConnectionDrain drain, IOptions<TransportOptions> transport, ILogger<GameHub> logger) : Hub
 {
-    /// <summary>Validates and applies one fix; answers with the ack and what is near.</summary>
+    /// <summary>
+    /// Validates and applies one fix; answers with the ack, and with what is near when that changed
+    /// since this connection's last list. A connection's fixes are applied one at a time in the
+    /// order they arrived, whatever the rate; beyond <see cref="TransportOptions.MaxQueuedUpdates"/>
+    /// waiting, a fix is answered <c>rateLimited</c> at once.
+    /// </summary>
     public async Task<LocationAck> UpdateLocation(LocationUpdate? update)
     {
         if (update is null)
@@ -25,15 +32,33 @@ public sealed partial class GameHub(IGrainFactory grains, GameClock clock, GameM
             return new LocationAck { Seq = 0, Accepted = false, Reason = RejectReasons.Malformed };
         }
 
-        var result = await UpdatePlayer(Player(), WireMapper.ToFix(update, NowMs()));
-        metrics.LocationUpdate(result.Reason);
-        return WireMapper.ToAck(update.Seq, result);
+        var session = Session();
+        if (!session.TryEnter(transport.Value.MaxQueuedUpdates))
+        {
+            metrics.LocationUpdate(RejectReasons.RateLimited);
+            return new LocationAck
+            {
+                Seq = update.Seq, Accepted = false, Reason = RejectReasons.RateLimited, CellId = session.CellId, NearbyVersion = session.NearbyVersion,
+            };
+        }
+
+        var hadTurn = false;
+        try
+        {
+            await session.WaitTurnAsync(Context.ConnectionAborted);
+            hadTurn = true;
+            return await Apply(session, update);
+        }
+        finally
+        {
+            session.Exit(hadTurn);
+        }
     }
 
     /// <summary>Client-to-server stream of fixes; rejected ones are reported with <c>locationRejected</c>.</summary>
     public async Task StreamLocation(IAsyncEnumerable<LocationUpdate?> updates)
     {
-        var player = Player();
+        var session = Session();
         await foreach (var update in updates.WithCancellation(Context.ConnectionAborted))
         {
             if (update is null)
@@ -42,14 +67,75 @@ public sealed partial class GameHub(IGrainFactory grains, GameClock clock, GameM
                 continue;
             }
 
-            var result = await UpdatePlayer(player, WireMapper.ToFix(update, NowMs()));
-            metrics.LocationUpdate(result.Reason);
-            if (!result.Accepted)
+            // In the same queue as UpdateLocation calls of this connection: one order for both.
+            session.TryEnter(int.MaxValue);
+            var hadTurn = false;
+            LocationAck ack;
+            try
+            {
+                await session.WaitTurnAsync(Context.ConnectionAborted);
+                hadTurn = true;
+                ack = await Apply(session, update);
+            }
+            finally
+            {
+                session.Exit(hadTurn);
+            }
+
+            if (!ack.Accepted)
             {
                 await Clients.Caller.SendAsync(
-                    GameEvents.LocationRejected, new LocationRejected { Seq = update.Seq, Reason = result.Reason ?? RejectReasons.Malformed });
+                    GameEvents.LocationRejected, new LocationRejected { Seq = update.Seq, Reason = ack.Reason ?? RejectReasons.Malformed });
             }
         }
+    }
+
+    /// <summary>One fix through the player grain, in this connection's turn; joins the cell groups of a changed view.</summary>
+    private async Task<LocationAck> Apply(ConnectionSession session, LocationUpdate update)
+    {
+        var result = await UpdatePlayer(session.Player, WireMapper.ToFix(update, NowMs()), session.NearbyVersion, session.ViewVersion);
+        metrics.LocationUpdate(result.Reason);
+        session.CellId = result.CellId;
+        if (result.View is { } view)
+        {
+            await JoinView(session, view, result.ViewVersion);
+        }
+
+        NearbyCreature[]? nearby = null;
+        if (result.Nearby is { } list)
+        {
+            nearby = WireMapper.ToNearby(list);
+            session.NearbyVersion = result.NearbyVersion;
+        }
+
+        return WireMapper.ToAck(update.Seq, result, nearby);
+    }
+
+    /// <summary>
+    /// The connection follows its player's view: it joins the groups of newly watched cells and
+    /// leaves the others, so cell events reach it with one group send per cell (see <see cref="CellGroups"/>).
+    /// </summary>
+    private async Task JoinView(ConnectionSession session, IReadOnlyList<string> view, long version)
+    {
+        var before = session.Cells;
+        foreach (var cell in view)
+        {
+            if (!before.Contains(cell))
+            {
+                await Groups.AddToGroupAsync(Context.ConnectionId, CellGroups.GroupOf(cell));
+            }
+        }
+
+        foreach (var cell in before)
+        {
+            if (!view.Contains(cell))
+            {
+                await Groups.RemoveFromGroupAsync(Context.ConnectionId, CellGroups.GroupOf(cell));
+            }
+        }
+
+        session.Cells = view;
+        session.ViewVersion = version;
     }
 
     /// <summary>The player's current server-side state.</summary>
@@ -86,24 +172,20 @@ public sealed partial class GameHub(IGrainFactory grains, GameClock clock, GameM
         };
     }
 
-    public override async Task OnConnectedAsync()
+    public override Task OnConnectedAsync()
     {
         if (drain.Stopping)
         {
             // A reconnect racing a graceful stop would otherwise keep the node alive until the
             // shutdown timeout; the client retries and the load balancer picks another node.
             Context.Abort();
-            return;
-        }
-
-        if (Context.UserIdentifier is { } playerId)
-        {
-            await Groups.AddToGroupAsync(Context.ConnectionId, HubPlayerPush.GroupOf(playerId));
+            return Task.CompletedTask;
         }
 
         LogConnected(logger, Context.UserIdentifier ?? "?", Context.ConnectionId);
         metrics.Connected(1);
         drain.Add(Context.ConnectionId);
+        return Task.CompletedTask;
     }
 
     public override Task OnDisconnectedAsync(Exception? exception)
@@ -120,22 +202,23 @@ public sealed partial class GameHub(IGrainFactory grains, GameClock clock, GameM
     /// path: no closure, and the state machine comes from a pool.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<LocationResult> UpdatePlayer(IPlayerGrain player, Domain.Movement.LocationFix fix)
+    private async ValueTask<LocationResult> UpdatePlayer(IPlayerGrain player, Domain.Movement.LocationFix fix, long nearbyVersion, long viewVersion)
     {
         try
         {
-            return await player.UpdateLocation(fix);
+            return await player.UpdateLocation(fix, nearbyVersion, viewVersion);
         }
         catch (Exception ex) when (LostCalls.IsLost(ex))
         {
-            return await LostCalls.RetryAsync(static s => s.player.UpdateLocation(s.fix).AsTask(), (player, fix), ex, logger, "player grain");
+            return await LostCalls.RetryAsync(
+                static s => s.player.UpdateLocation(s.fix, s.nearbyVersion, s.viewVersion).AsTask(), (player, fix, nearbyVersion, viewVersion), ex, logger, "player grain");
         }
     }
 
     /// <summary>Any other call to the player grain, made again when a node leaving the cluster lost it (all are idempotent).</summary>
     private async Task<T> CallPlayer<T>(Func<IPlayerGrain, Task<T>> call)
     {
-        var player = Player();
+        var player = Session().Player;
         try
         {
             return await call(player);
@@ -146,17 +229,26 @@ public sealed partial class GameHub(IGrainFactory grains, GameClock clock, GameM
         }
     }
 
-    // The reference is resolved once per connection: hubs are created per invocation, the connection's items live on.
-    private IPlayerGrain Player()
+    // Hubs are created per invocation; the connection's items live on.
+    private ConnectionSession Session()
     {
-        if (Context.Items.TryGetValue(typeof(IPlayerGrain), out var cached) && cached is IPlayerGrain player)
+        if (Context.Items.TryGetValue(typeof(ConnectionSession), out var cached) && cached is ConnectionSession session)
         {
-            return player;
+            return session;
         }
 
-        player = grains.GetGrain<IPlayerGrain>(Context.UserIdentifier ?? throw new HubException("The access token carries no player id."));
-        Context.Items[typeof(IPlayerGrain)] = player;
-        return player;
+        lock (Context.Items)
+        {
+            if (Context.Items.TryGetValue(typeof(ConnectionSession), out cached) && cached is ConnectionSession raced)
+            {
+                return raced;
+            }
+
+            session = new ConnectionSession(
+                grains.GetGrain<IPlayerGrain>(Context.UserIdentifier ?? throw new HubException("The access token carries no player id.")));
+            Context.Items[typeof(ConnectionSession)] = session;
+            return session;
+        }
     }
 
     private long NowMs() => clock.NowMs;

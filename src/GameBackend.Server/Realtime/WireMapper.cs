@@ -23,13 +23,14 @@ internal static class WireMapper
         update.Acceleration?.Y,
         update.Acceleration?.Z);
 
-    public static LocationAck ToAck(long seq, LocationResult result) => new()
+    public static LocationAck ToAck(long seq, LocationResult result, NearbyCreature[]? nearby) => new()
     {
         Seq = seq,
         Accepted = result.Accepted,
         Reason = result.Reason,
         CellId = result.CellId,
-        Nearby = ToNearby(result.Nearby),
+        Nearby = nearby,
+        NearbyVersion = result.NearbyVersion,
     };
 
     public static NearbyCreature[] ToNearby(ImmutableArray<NearbyView> views)

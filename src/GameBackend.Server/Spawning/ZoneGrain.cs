@@ -26,10 +26,11 @@ public interface IZoneGrain : IGrainWithStringKey
 
 internal sealed class ZoneGrain(WorldCache world, CellGrid grid, GameClock clock, IOptions<SpawnOptions> options) : Grain, IZoneGrain
 {
-    private readonly HashSet<string> _alive = new(StringComparer.Ordinal);
+    // Alive creatures with their expiry: a creature whose Release never comes (its cell's node
+    // stopped) stops counting against the cap when it would have expired anyway.
+    private readonly Dictionary<string, long> _alive = new(StringComparer.Ordinal);
     private Random _random = Random.Shared;
     private long _lastDrawMs;
-    private long _sequence;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -50,6 +51,14 @@ internal sealed class ZoneGrain(WorldCache world, CellGrid grid, GameClock clock
         }
 
         var zone = cached.Zone;
+        foreach (var (id, expiresAtMs) in _alive)
+        {
+            if (expiresAtMs <= now)
+            {
+                _alive.Remove(id);
+            }
+        }
+
         var due = SpawnZoneRules.SpawnsDue(zone, _alive.Count, elapsed, _random);
         if (due == 0)
         {
@@ -67,11 +76,10 @@ internal sealed class ZoneGrain(WorldCache world, CellGrid grid, GameClock clock
 
             var speciesId = SpawnZoneRules.PickSpecies(zone, _random);
             var rarity = catalog.TryGet(speciesId, out var species) ? species.Rarity.ToWire() : "common";
-            var id = $"z{zone.Id[..8]}-{now:x}-{++_sequence:x}";
-            var lifetime = options.Value.CreatureLifetime;
-            result.Add(new Creature(id, speciesId, rarity, point.Latitude, point.Longitude, now,
-                now + (long)lifetime.TotalMilliseconds, grid.CellOf(point).ToString(), zone.Id));
-            _alive.Add(id);
+            var id = CreatureIds.New(now);
+            var expiresAtMs = now + (long)options.Value.CreatureLifetime.TotalMilliseconds;
+            result.Add(new Creature(id, speciesId, rarity, point.Latitude, point.Longitude, now, expiresAtMs, grid.CellOf(point).ToString(), zone.Id));
+            _alive.Add(id, expiresAtMs);
         }
 
         return Task.FromResult(result.DrainToImmutable());

@@ -166,10 +166,13 @@ async function tick(connection) {
       state.confirmed = pos;
       $('#reject').hidden = true;
       $('#cell').textContent = ack.cellId ? `cell ${ack.cellId}` : '';
-      // The ack's list is authoritative for what is in sight right now.
-      const seen = new Set();
-      for (const c of ack.nearby ?? []) { upsertCreature(c); seen.add(c.creatureId); }
-      for (const id of [...state.creatures.keys()]) if (!seen.has(id)) removeCreature(id);
+      // A list is sent only when what is in sight changed (docs/protocol.md), and is then
+      // authoritative; without one the page keeps its creatures and recomputes their distances.
+      if (Array.isArray(ack.nearby)) {
+        const seen = new Set();
+        for (const c of ack.nearby) { upsertCreature(c); seen.add(c.creatureId); }
+        for (const id of [...state.creatures.keys()]) if (!seen.has(id)) removeCreature(id);
+      }
     } else {
       state.position = state.confirmed;
       state.target = null;

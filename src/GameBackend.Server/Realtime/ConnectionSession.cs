@@ -1,0 +1,59 @@
+using GameBackend.Server.Players;
+
+namespace GameBackend.Server.Realtime;
+
+/// <summary>
+/// What the hub keeps per connection (in <c>HubCallerContext.Items</c>; hubs themselves are created
+/// per invocation): the player grain reference, the gate that applies this connection's fixes one
+/// at a time in the order they arrived, and what the connection was last told (nearby set and
+/// view versions, and the cell groups it joined).
+/// </summary>
+internal sealed class ConnectionSession(IPlayerGrain player)
+{
+    // SemaphoreSlim queues asynchronous waiters first in, first out: fixes leave in arrival order.
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private int _queued;
+
+    public IPlayerGrain Player { get; } = player;
+
+    /// <summary>Version of the last nearby list this connection received (0: none yet).</summary>
+    public long NearbyVersion { get; set; }
+
+    /// <summary>Version of the view whose cell groups this connection joined (0: none yet).</summary>
+    public long ViewVersion { get; set; }
+
+    /// <summary>The player's cell as of this connection's last answered fix.</summary>
+    public string? CellId { get; set; }
+
+    /// <summary>The cells whose groups this connection is in.</summary>
+    public IReadOnlyList<string> Cells { get; set; } = [];
+
+    /// <summary>
+    /// Takes a place in the queue of fixes, or returns false when <paramref name="maxQueued"/> fixes
+    /// are already waiting or running: the burst is shed (answered <c>rateLimited</c>) instead of
+    /// holding invocation slots that throws and queries need.
+    /// </summary>
+    public bool TryEnter(int maxQueued)
+    {
+        if (Interlocked.Increment(ref _queued) > maxQueued)
+        {
+            Interlocked.Decrement(ref _queued);
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>Waits for this connection's earlier fixes; must follow a successful <see cref="TryEnter"/>.</summary>
+    public Task WaitTurnAsync(CancellationToken cancellationToken) => _gate.WaitAsync(cancellationToken);
+
+    public void Exit(bool hadTurn)
+    {
+        if (hadTurn)
+        {
+            _gate.Release();
+        }
+
+        Interlocked.Decrement(ref _queued);
+    }
+}
