@@ -62,6 +62,7 @@ internal sealed class Bot(int index, BotOptions options, HttpClient http, BotSta
         var target = NextTarget(seekAttractions);
         var course = Bearing(lat, lng, target.Lat, target.Lng);
         var seq = Math.Max(state.Seq ?? 0, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        IReadOnlyList<NearbyCreature> nearby = [];
 
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
         while (await timer.WaitForNextTickAsync(stop))
@@ -99,7 +100,9 @@ internal sealed class Bot(int index, BotOptions options, HttpClient http, BotSta
             }
 
             Interlocked.Increment(ref stats.Accepted);
-            var close = (ack.Nearby ?? []).FirstOrDefault(c => c.DistanceMeters <= ThrowRangeMeters);
+            // Acks repeat the list only when it changes: keep it, and measure from where the bot is now.
+            nearby = ack.Nearby ?? nearby;
+            var close = nearby.FirstOrDefault(c => Distance(lat, lng, c.Latitude, c.Longitude) <= ThrowRangeMeters);
             if (close is not null && _random.NextDouble() < 0.3)
             {
                 Interlocked.Increment(ref stats.Throws);

@@ -241,35 +241,57 @@ public sealed class CaptureRaceTests(SpawningServerFixture fixture)
         await player.Connection.StartAsync().WaitAsync(TestServer.Timeout);
         try
         {
-            // What a client holds: the last list an ack carried.
+            // What a client holds: the last list an ack carried. Invariant on every ack: no list
+            // means the same version as the held list; a list means a new version.
             IReadOnlyList<NearbyCreature> held = [];
+            long? heldVersion = null;
+            var unchanged = 0;
             var versions = new List<long>();
             async Task<LocationAck> Fix(GeoPoint at)
             {
                 var ack = await player.MoveToAsync(at.Latitude, at.Longitude, Now);
                 Assert.True(ack.Accepted, ack.Reason);
-                held = ack.Nearby ?? held;
+                if (ack.Nearby is null)
+                {
+                    Assert.Equal(heldVersion, ack.NearbyVersion);
+                    unchanged++;
+                }
+                else
+                {
+                    Assert.NotEqual(heldVersion, ack.NearbyVersion);
+                    (held, heldVersion) = (ack.Nearby, ack.NearbyVersion);
+                }
+
                 versions.Add(ack.NearbyVersion);
                 return ack;
             }
 
-            async Task AssertHeldIsCurrent()
+            // Cells keep spawning on their own ticks, so a GetNearby taken after an ack may already
+            // see a newer creature: the acks must catch up once asked again.
+            async Task Converge(GeoPoint at)
             {
-                var current = await player.Connection.InvokeAsync<NearbyCreature[]>(HubMethods.GetNearby).WaitAsync(TestServer.Timeout);
-                Assert.Equal(current.Select(c => c.CreatureId).Order(), held.Select(c => c.CreatureId).Order());
+                using var cts = new CancellationTokenSource(TestServer.Timeout);
+                while (true)
+                {
+                    await Fix(at);
+                    var current = await player.Connection.InvokeAsync<NearbyCreature[]>(HubMethods.GetNearby, cts.Token);
+                    if (current.Select(c => c.CreatureId).Order().SequenceEqual(held.Select(c => c.CreatureId).Order()))
+                    {
+                        return;
+                    }
+
+                    await Task.Delay(50, cts.Token);
+                }
             }
 
-            // The first fix of a connection carries the list; a fix that changes nothing near carries none.
+            // The first fix of a connection carries the list.
             var on = new GeoPoint(target.Latitude, target.Longitude);
             var first = await Fix(on);
             Assert.NotNull(first.Nearby);
             Assert.Contains(first.Nearby, c => c.CreatureId == target.CreatureId);
-            var same = await Fix(on);
-            Assert.Null(same.Nearby);
-            Assert.Equal(first.NearbyVersion, same.NearbyVersion);
-            await AssertHeldIsCurrent();
+            await Converge(on);
 
-            // A capture changes the set: the next ack says so, with the list.
+            // A capture changes the set: the next ack says so, with a list without the creature.
             var outcome = CaptureOutcomes.Escaped;
             for (var i = 0; outcome == CaptureOutcomes.Escaped && i < 50; i++)
             {
@@ -280,51 +302,38 @@ public sealed class CaptureRaceTests(SpawningServerFixture fixture)
             var afterCapture = await Fix(on);
             Assert.NotNull(afterCapture.Nearby);
             Assert.DoesNotContain(afterCapture.Nearby, c => c.CreatureId == target.CreatureId);
-            Assert.NotEqual(same.NearbyVersion, afterCapture.NearbyVersion);
-            await AssertHeldIsCurrent();
+            await Converge(on);
 
             // Crossing into cells far away (within the speed limit) changes the set; coming back too.
             Server.Time.Advance(TimeSpan.FromSeconds(40));
-            await Fix(GeoMath.Destination(on, 90, 1_500));
-            await AssertHeldIsCurrent();
+            await Converge(GeoMath.Destination(on, 90, 1_500));
             Server.Time.Advance(TimeSpan.FromSeconds(40));
-            await Fix(on);
-            await AssertHeldIsCurrent();
+            await Converge(on);
 
-            // Spawns while the player stands still reach a later ack. Cells spawn on their next tick
-            // after game time moves, so once time stops the acks must catch up with GetNearby.
+            // Spawns while the player stands still reach a later ack.
             for (var i = 0; i < 20; i++)
             {
                 Server.Time.Advance(TimeSpan.FromSeconds(3));
                 await Fix(on);
             }
 
-            using (var cts = new CancellationTokenSource(TestServer.Timeout))
-            {
-                while (true)
-                {
-                    await Fix(on);
-                    var current = await player.Connection.InvokeAsync<NearbyCreature[]>(HubMethods.GetNearby, cts.Token);
-                    if (current.Select(c => c.CreatureId).Order().SequenceEqual(held.Select(c => c.CreatureId).Order()))
-                    {
-                        break;
-                    }
-
-                    await Task.Delay(50, cts.Token);
-                }
-            }
-
+            await Converge(on);
+            Assert.True(unchanged > 0, "fixes that changed nothing in sight carried no list");
             Assert.True(versions.Distinct().Count() >= 4, "each change of the set got a new version");
 
             // A new connection of the same player starts with the list again.
+            var lastSeq = player.NextSeq();
             await player.Connection.DisposeAsync();
             player = new TestPlayer(login, Server.BuildConnection(login.Token, protocol));
             await player.Connection.StartAsync().WaitAsync(TestServer.Timeout);
-            var resumed = await player.UpdateAsync(new LocationUpdate { Seq = 10_000, Timestamp = Now, Latitude = on.Latitude, Longitude = on.Longitude });
-            Assert.True(resumed.Accepted, resumed.Reason);
+            while (player.NextSeq() < lastSeq)
+            {
+            }
+
+            heldVersion = null;
+            var resumed = await Fix(on);
             Assert.NotNull(resumed.Nearby);
-            held = resumed.Nearby;
-            await AssertHeldIsCurrent();
+            await Converge(on);
         }
         finally
         {

@@ -113,7 +113,8 @@ public static class GameServerExtensions
             var transport = app.Services.GetRequiredService<IOptions<TransportOptions>>().Value;
             options.ApplicationMaxBufferSize = transport.MaxMessageBytes;
             options.TransportMaxBufferSize = transport.MaxOutgoingBufferBytes;
-        });
+            options.CloseOnAuthenticationExpiration = true;
+        }).RequireAuthorization();
         app.MapHub<OperatorHub>(OperatorHub.Path);
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });

@@ -3,7 +3,6 @@ using GameBackend.Contracts;
 using GameBackend.Server.Hosting;
 using GameBackend.Server.Players;
 using GameBackend.Server.Telemetry;
-using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 
@@ -14,8 +13,10 @@ namespace GameBackend.Server.Realtime;
 /// are sent as the camelCase constants in <see cref="GameEvents"/>, which a typed
 /// <c>Hub&lt;T&gt;</c> would turn into PascalCase method names.
 /// The player id always comes from the token (<see cref="HubCallerContext.UserIdentifier"/>).
+/// The endpoint requires an authenticated player (<c>MapGameServer</c>): the token is checked once
+/// per connection, and the connection closes when it expires, instead of an authorization check on
+/// every invocation of the hot path.
 /// </summary>
-[Authorize]
 public sealed partial class GameHub(
     IGrainFactory grains, GameClock clock, GameMetrics metrics, ConnectionDrain drain, IOptions<TransportOptions> transport, ILogger<GameHub> logger) : Hub
 {
