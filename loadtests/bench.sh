@@ -29,7 +29,7 @@ start_server() {
   PGPASSWORD=gamebackend psql -h 127.0.0.1 -p "${GAMEBACKEND_PG_PORT:-54329}" -U gamebackend -d gamebackend -qc "drop database if exists $db" -c "create database $db" >/dev/null 2>&1
   # shellcheck disable=SC2086 # SERVER_ENV is a list of NAME=value words
   env ConnectionStrings__Postgres="${GAMEBACKEND_POSTGRES/Database=gamebackend/Database=$db}" \
-    Cluster__SiloPort=11197 Cluster__GatewayPort=30097 ${SERVER_ENV:-} "$@" \
+    Cluster__SiloPort=11197 Cluster__GatewayPort=30097 Identity__SigningKey="${Identity__SigningKey:-$(head -c 32 /dev/urandom | base64 -w0)}" ${SERVER_ENV:-} "$@" \
     dotnet "$server_dll" --urls "http://127.0.0.1:$port" --contentRoot "$PWD/$(dirname "$server_dll")" >"$out/server.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && return 0; sleep 0.5; done

@@ -9,6 +9,12 @@ export ConnectionStrings__Postgres="$GAMEBACKEND_POSTGRES"
 export ConnectionStrings__Redis="$GAMEBACKEND_REDIS"
 # Development conveniences, overridable from the environment: an operator key for the live map and
 # the sponsor/operator APIs, and the demo world (sponsor zones along a main street).
+# Outside Development the server needs a secret token signing key: a local one, made once and kept
+# (gitignored) so tokens survive restarts.
+if [[ -z "${Identity__SigningKey:-}" && -z "${Identity__SigningKeyFile:-}" ]]; then
+  scripts/generate-secrets.sh 2>/dev/null
+  export Identity__SigningKeyFile="$PWD/deploy/secrets/identity_signing_key"
+fi
 export Operators__AdminKey="${Operators__AdminKey:-dev-admin-key-change-me}"
 export Demo__Enabled="${Demo__Enabled:-true}"
 echo "run-server: operator admin key is '$Operators__AdminKey' (set Operators__AdminKey to change it)"

@@ -30,8 +30,17 @@ internal sealed class Bot(int index, BotOptions options, HttpClient http, BotSta
     public async Task RunAsync(CancellationToken stop)
     {
         var city = options.City;
-        using var login = await http.PostAsJsonAsync("/api/players/login",
+        var login = await http.PostAsJsonAsync("/api/players/login",
             new LoginRequest { DeviceId = $"bot-{options.Seed}-{index}", DisplayName = $"Bot {index}" }, stop);
+        if (login.StatusCode == System.Net.HttpStatusCode.Unauthorized)
+        {
+            // An earlier run registered this device and kept its secret to itself: walk as a new device.
+            login.Dispose();
+            login = await http.PostAsJsonAsync("/api/players/login",
+                new LoginRequest { DeviceId = $"bot-{options.Seed}-{index}-{Guid.NewGuid():N}", DisplayName = $"Bot {index}" }, stop);
+        }
+
+        using var _ = login;
         login.EnsureSuccessStatusCode();
         var session = (await login.Content.ReadFromJsonAsync<LoginResponse>(stop))!;
 

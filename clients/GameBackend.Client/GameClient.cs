@@ -48,6 +48,7 @@ public sealed partial class GameClient : IAsyncDisposable
     private readonly Lock _stateLock = new();
 
     private LoginResponse? _login;
+    private string? _deviceSecret;
     private HubConnection? _connection;
     private CancellationTokenSource? _session;
     private Exception? _permanentFailure;
@@ -77,6 +78,7 @@ public sealed partial class GameClient : IAsyncDisposable
         }
 
         _options = options;
+        _deviceSecret = options.DeviceSecret;
         _serverUrl = serverUrl;
         _backoff = new BackoffRetryPolicy(options.ReconnectDelays, options.ReconnectJitter);
         _time = options.TimeProvider ?? TimeProvider.System;
@@ -120,6 +122,13 @@ public sealed partial class GameClient : IAsyncDisposable
     /// <summary>The logged-in player's id; null before the first login.</summary>
     public string? PlayerId => Volatile.Read(ref _login)?.PlayerId;
 
+    /// <summary>
+    /// The secret that proves this device: <see cref="GameClientOptions.DeviceSecret"/>, or the one the
+    /// server returned at the device's first login. Store it with the device id; every later login
+    /// (also in a new process) needs it, and the server shows it only once.
+    /// </summary>
+    public string? DeviceSecret => Volatile.Read(ref _deviceSecret);
+
     /// <summary>Where the client stands.</summary>
     public GameClientState State
     {
@@ -145,7 +154,7 @@ public sealed partial class GameClient : IAsyncDisposable
     public async Task<LoginResponse> LoginAsync(CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var request = new LoginRequest { DeviceId = _options.DeviceId, DisplayName = _options.DisplayName };
+        var request = new GuestLogin { DeviceId = _options.DeviceId, DisplayName = _options.DisplayName, DeviceSecret = DeviceSecret };
         using var response = await _http.PostAsJsonAsync("/api/players/login", request, LoginJson, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
         {
@@ -154,8 +163,14 @@ public sealed partial class GameClient : IAsyncDisposable
                 $"Login failed with {(int)response.StatusCode} {response.StatusCode}: {DescribeProblem(body)}", response.StatusCode);
         }
 
-        var login = await response.Content.ReadFromJsonAsync<LoginResponse>(LoginJson, cancellationToken).ConfigureAwait(false)
+        var answer = await response.Content.ReadFromJsonAsync<GuestLoginAnswer>(LoginJson, cancellationToken).ConfigureAwait(false)
             ?? throw new GameClientException("Login answered with an empty body.");
+        if (answer.DeviceSecret is not null)
+        {
+            Volatile.Write(ref _deviceSecret, answer.DeviceSecret);
+        }
+
+        var login = new LoginResponse { PlayerId = answer.PlayerId, Token = answer.Token, ExpiresAt = answer.ExpiresAt };
         Volatile.Write(ref _login, login);
         LogLoggedIn(_logger, login.PlayerId);
         return login;
@@ -892,4 +907,25 @@ public sealed partial class GameClient : IAsyncDisposable
 
     [LoggerMessage(EventId = 8, Level = LogLevel.Error, Message = "A {Event} event handler threw")]
     private static partial void LogHandlerFailed(ILogger logger, string @event, Exception exception);
+
+    // The login body and answer with the device secret (docs/security.md), until the contracts carry it.
+    private sealed record GuestLogin
+    {
+        public string DeviceId { get; init; } = "";
+
+        public string? DisplayName { get; init; }
+
+        public string? DeviceSecret { get; init; }
+    }
+
+    private sealed record GuestLoginAnswer
+    {
+        public string PlayerId { get; init; } = "";
+
+        public string Token { get; init; } = "";
+
+        public long ExpiresAt { get; init; }
+
+        public string? DeviceSecret { get; init; }
+    }
 }

@@ -35,8 +35,14 @@ public sealed class GameClientOptions
     /// <summary>The server's root address, for example <c>https://game.example.com/</c>; the hub and login paths are resolved against it.</summary>
     public Uri? ServerUrl { get; set; }
 
-    /// <summary>A stable identifier of this device; the same device id always logs in as the same player.</summary>
+    /// <summary>A stable identifier of this device; with its <see cref="DeviceSecret"/> it always logs in as the same player.</summary>
     public string DeviceId { get; set; } = "";
+
+    /// <summary>
+    /// The secret the server returned at this device's first login (<see cref="GameClient.DeviceSecret"/>);
+    /// null for a device that has not logged in yet.
+    /// </summary>
+    public string? DeviceSecret { get; set; }
 
     /// <summary>The name shown to other players, if any.</summary>
     public string? DisplayName { get; set; }

@@ -40,6 +40,7 @@ public static class GameDataServiceCollectionExtensions
         services.TryAddKeyedSingleton(DataSourceKey, (sp, _) => GameDataSource.Create(sp.GetRequiredService<IOptions<GameDataOptions>>().Value.ConnectionString));
         services.TryAddSingleton(sp => new SponsorStore(sp.GetRequiredKeyedService<NpgsqlDataSource>(DataSourceKey)));
         services.TryAddSingleton(sp => new ZoneStore(sp.GetRequiredKeyedService<NpgsqlDataSource>(DataSourceKey)));
+        services.TryAddSingleton(sp => new Accounts.PlayerAccountStore(sp.GetRequiredKeyedService<NpgsqlDataSource>(DataSourceKey)));
         services.TryAddSingleton(sp => new PlayerDataStore(sp.GetRequiredKeyedService<NpgsqlDataSource>(DataSourceKey)));
         services.TryAddSingleton(sp => new PositionPartitions(sp.GetRequiredKeyedService<NpgsqlDataSource>(DataSourceKey)));
         services.TryAddSingleton(sp => new AnalyticsQueries(sp.GetRequiredKeyedService<NpgsqlDataSource>(DataSourceKey)));

@@ -128,6 +128,60 @@ public sealed class OperatorMapTests(BrowserFixture browser)
         Assert.Empty(guarded.ConsoleErrors);
     }
 
+    [Fact]
+    public async Task A_sponsor_zone_named_with_markup_is_shown_as_text_and_runs_nothing_in_the_operators_browser()
+    {
+        const string Payload = "<img src=x onerror=\"window.__pwned=1\">Café<script>window.__pwned=2</script>";
+        await using var database = await TestDatabase.CreateAsync();
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Postgres"] = database.ConnectionString,
+            ["Operators:AdminKey"] = AdminKey,
+        });
+        var sponsor = await SendAsync(server, HttpMethod.Post, "/api/sponsors", new { name = "Hostile sponsor" }, ("X-Admin-Key", AdminKey));
+        await SendAsync(server, HttpMethod.Post, $"/api/sponsors/{sponsor.GetProperty("sponsorId").GetString()}/zones", new
+        {
+            name = Payload,
+            polygon = Square(52.5196, 52.5204, 13.4040, 13.4060),
+            species = new[] { new { speciesId = "emberkit", weight = 1 } },
+            spawnsPerHour = 6,
+            maxAlive = 2,
+        }, ("X-Api-Key", sponsor.GetProperty("apiKey").GetString()!));
+
+        await using var guarded = await browser.NewPageAsync();
+        var page = guarded.Page;
+        // The reflected variant too: a link that sets tiles and an HTML attribution must change nothing.
+        var hostileLink = "operator.html?lat=52.52&lng=13.405&zoom=17&tiles=" + Uri.EscapeDataString("http://evil.example/{z}/{x}/{y}.png")
+            + "&attribution=" + Uri.EscapeDataString("<img src=x onerror=\"window.__pwned=3\">");
+        var response = await page.GotoAsync(new Uri(server.BaseAddress, hostileLink).ToString());
+        Assert.Contains("script-src 'self'", response!.Headers["content-security-policy"], StringComparison.Ordinal);
+
+        await page.Locator("#admin-key").FillAsync(AdminKey);
+        await page.Locator("#signin button[type=submit]").ClickAsync();
+        await Expect(page.Locator("#status")).ToHaveTextAsync("connected");
+        await Expect(page.Locator("#map path.zone-sponsor")).ToHaveCountAsync(1);
+
+        // What the operator sees on hovering the zone: the name, character for character, as text.
+        await page.Locator("#map path.zone-sponsor").HoverAsync();
+        var tooltip = page.Locator(".leaflet-tooltip");
+        await Expect(tooltip).ToHaveTextAsync("sponsor: " + Payload);
+        await Expect(tooltip.Locator("img, script")).ToHaveCountAsync(0);
+        await Expect(page.Locator(".leaflet-tile, .leaflet-control-attribution img")).ToHaveCountAsync(0);
+        Assert.Equal("undefined", await page.EvaluateAsync<string>("() => typeof window.__pwned"));
+
+        // The key went to the server once; the browser keeps only an HttpOnly session cookie.
+        var stored = await page.EvaluateAsync<string>("() => JSON.stringify([{ ...sessionStorage }, { ...localStorage }, document.cookie])");
+        Assert.DoesNotContain(AdminKey, stored, StringComparison.Ordinal);
+        Assert.DoesNotContain("gb_operator", stored, StringComparison.Ordinal);
+        var cookie = Assert.Single(await page.Context.CookiesAsync(), c => c.Name == "gb_operator");
+        Assert.True(cookie.HttpOnly);
+        Assert.Equal(SameSiteAttribute.Strict, cookie.SameSite);
+
+        await guarded.ScreenshotAsync("operator-hostile-zone-name");
+        Assert.Empty(guarded.Blocked);
+        Assert.Empty(guarded.ConsoleErrors);
+    }
+
     private static object Square(double south, double north, double west, double east) => new
     {
         type = "Polygon",

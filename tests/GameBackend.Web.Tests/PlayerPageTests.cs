@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using GameBackend.Contracts;
@@ -19,9 +20,7 @@ public sealed partial class PlayerPageTests(BrowserFixture browser)
         await using var server = await TestServer.StartAsync();
         await using var guarded = await browser.NewPageAsync();
         var page = guarded.Page;
-        var device = "web-walk-" + Guid.NewGuid().ToString("N");
-
-        await page.GotoAsync(new Uri(server.BaseAddress, $"play.html?lat={StartLat}&lng={StartLng}&step=5&device={device}").ToString());
+        await page.GotoAsync(new Uri(server.BaseAddress, $"play.html?lat={StartLat}&lng={StartLng}&step=5").ToString());
         await Expect(page.Locator("#status")).ToHaveTextAsync("connected");
         await Expect(page.Locator("#protocol")).ToHaveTextAsync("msgpack");
         await Expect(page.Locator("#cell")).ToContainTextAsync("cell ");
@@ -36,8 +35,11 @@ public sealed partial class PlayerPageTests(BrowserFixture browser)
         await Expect(page.Locator("#position")).ToHaveTextAsync(PositionPattern(expectedLat));
         await page.WaitForFunctionAsync("() => { const s = window.gameBackend.state; return s.queue.length === 0 && !s.inFlight; }");
 
-        var login = await server.LoginAsync(device);
-        await using var connection = server.BuildConnection(login.Token, WireProtocol.Json);
+        // The same account, logged in again with the device id and secret this browser keeps.
+        var device = await page.EvaluateAsync<string>("() => localStorage.getItem('gb.deviceId')");
+        var secret = await page.EvaluateAsync<string>("() => localStorage.getItem('gb.deviceSecret')");
+        var login = await LoginWithSecretAsync(server, device, secret);
+        await using var connection = server.BuildConnection(login.GetProperty("token").GetString(), WireProtocol.Json);
         await connection.StartAsync().WaitAsync(TestServer.Timeout);
         var state = await connection.InvokeAsync<PlayerState>(HubMethods.GetState).WaitAsync(TestServer.Timeout);
 
@@ -56,6 +58,38 @@ public sealed partial class PlayerPageTests(BrowserFixture browser)
     }
 
     [Fact]
+    public async Task A_link_cannot_choose_the_device_and_a_reload_keeps_the_same_player()
+    {
+        await using var server = await TestServer.StartAsync();
+        // The victim's phone registered first; the attacker knows its device id and sends a link.
+        var victimDevice = "victim-phone-" + Guid.NewGuid().ToString("N");
+        var victim = (await server.LoginAsync(victimDevice)).PlayerId;
+
+        await using var guarded = await browser.NewPageAsync();
+        var page = guarded.Page;
+        await page.GotoAsync(new Uri(server.BaseAddress, $"play.html?lat={StartLat}&lng={StartLng}&device={victimDevice}").ToString());
+        await Expect(page.Locator("#status")).ToHaveTextAsync("connected");
+        await Expect(page.Locator("#player-id")).ToHaveTextAsync(new Regex("^g-[0-9a-f]{24}$"));
+        var mine = await page.Locator("#player-id").TextContentAsync();
+        Assert.NotEqual(victim, mine);
+        Assert.NotEqual(victimDevice, await page.EvaluateAsync<string>("() => localStorage.getItem('gb.deviceId')"));
+        Assert.StartsWith("gds_", await page.EvaluateAsync<string>("() => localStorage.getItem('gb.deviceSecret')"));
+
+        // A reload logs the same browser in as the same player with the secret it kept.
+        await page.ReloadAsync();
+        await Expect(page.Locator("#status")).ToHaveTextAsync("connected");
+        await Expect(page.Locator("#player-id")).ToHaveTextAsync(mine!);
+        Assert.Empty(guarded.ConsoleErrors);
+    }
+
+    private static async Task<System.Text.Json.JsonElement> LoginWithSecretAsync(TestServer server, string deviceId, string secret)
+    {
+        using var response = await server.Http.PostAsJsonAsync("/api/players/login", new { deviceId, deviceSecret = secret });
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+    }
+
+    [Fact]
     public async Task Player_walks_to_a_creature_and_captures_it()
     {
         await using var server = await TestServer.StartAsync(new Dictionary<string, string?>
@@ -69,7 +103,7 @@ public sealed partial class PlayerPageTests(BrowserFixture browser)
         await using var guarded = await browser.NewPageAsync();
         var page = guarded.Page;
         await page.GotoAsync(new Uri(server.BaseAddress,
-            $"play.html?lat={StartLat}&lng={StartLng}&step=10&protocol=json&device=web-capture-{Guid.NewGuid():N}").ToString());
+            $"play.html?lat={StartLat}&lng={StartLng}&step=10&protocol=json").ToString());
         await Expect(page.Locator("#protocol")).ToHaveTextAsync("json");
         await Expect(page.Locator("#cell")).ToContainTextAsync("cell ");
 

@@ -184,8 +184,17 @@ public static class GameApi
     /// <summary><c>POST /api/players/login</c>.</summary>
     public static async Task<LoginResponse> LoginAsync(Uri baseUrl, string deviceId, string displayName, CancellationToken cancellationToken)
     {
-        using var response = await Http.PostAsJsonAsync(new Uri(baseUrl, "/api/players/login"),
+        var response = await Http.PostAsJsonAsync(new Uri(baseUrl, "/api/players/login"),
             new LoginRequest { DeviceId = deviceId, DisplayName = displayName }, GamePayloads.Json, cancellationToken);
+        if (response.StatusCode == System.Net.HttpStatusCode.Unauthorized)
+        {
+            // An earlier run registered this device id (its device secret is not kept): log in as a new device.
+            response.Dispose();
+            response = await Http.PostAsJsonAsync(new Uri(baseUrl, "/api/players/login"),
+                new LoginRequest { DeviceId = $"{deviceId}-{Guid.NewGuid():N}", DisplayName = displayName }, GamePayloads.Json, cancellationToken);
+        }
+
+        using var _ = response;
         response.EnsureSuccessStatusCode();
         return (await response.Content.ReadFromJsonAsync<LoginResponse>(GamePayloads.Json, cancellationToken))!;
     }

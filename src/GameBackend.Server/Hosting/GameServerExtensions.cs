@@ -35,6 +35,7 @@ public static class GameServerExtensions
         services.AddOptions<TransportOptions>().BindConfiguration(TransportOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ClusterOptions>().BindConfiguration(ClusterOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<IdentityOptions>().BindConfiguration(IdentityOptions.Section).ValidateOnStart();
+        services.AddSingleton<IPostConfigureOptions<IdentityOptions>, IdentityOptionsSetup>();
         services.AddSingleton<IValidateOptions<IdentityOptions>, IdentityOptionsValidator>();
         services.AddSingleton<IValidateOptions<ClusterOptions>, ClusterOptionsValidator>();
 
@@ -65,6 +66,7 @@ public static class GameServerExtensions
         services.AddHostedService(sp => sp.GetRequiredService<WorldCache>());
         builder.AddGameOrleans();
         services.AddGameIdentity(builder.Configuration);
+        services.AddWebPages();
         services.AddGameRealtime(builder.Configuration);
         services.AddRestApis(builder.Configuration);
         Demo.DemoWorldSetup.AddGameDemo(services, builder.Configuration);
@@ -90,6 +92,7 @@ public static class GameServerExtensions
 
     public static WebApplication MapGameServer(this WebApplication app)
     {
+        app.UseSecurityHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseHubConnectionLimit(Contracts.HubMethods.Path);
@@ -99,6 +102,7 @@ public static class GameServerExtensions
         app.UseDefaultFiles();
         app.UseStaticFiles();
         app.MapOpenApi();
+        app.MapWebConfig();
         app.MapIdentityApi();
         app.MapSpeciesApi();
         app.MapSponsorApi();
@@ -121,6 +125,7 @@ public static class GameServerExtensions
     private static void AddGameIdentity(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton<PlayerTokens>();
+        services.AddGuestAccounts();
         services.AddSingleton<IUserIdProvider, PlayerUserIdProvider>();
         services.AddAuthorization(options => options.AddPolicy(
             OperatorKeyAuthenticationHandler.Policy,
@@ -136,7 +141,7 @@ public static class GameServerExtensions
                 jwt.RequireHttpsMetadata = false;
                 var issuers = new List<string> { identity.Issuer };
                 var audiences = new List<string> { identity.Audience };
-                var keys = new List<SecurityKey> { tokens.SigningKey };
+                var keys = new List<SecurityKey>(tokens.ValidationKeys);
                 if (external.IsConfigured)
                 {
                     jwt.Authority = string.IsNullOrWhiteSpace(external.Authority) ? null : external.Authority;

@@ -52,7 +52,7 @@ internal sealed partial class StartupReport(
     [LoggerMessage(EventId = 103, Level = LogLevel.Information, Message = "Single node: localhost Orleans clustering, no Redis backplane (set Cluster:Mode=Redis to scale out)")]
     private static partial void LogNoRedis(ILogger logger);
 
-    [LoggerMessage(EventId = 104, Level = LogLevel.Warning, Message = "Identity:SigningKey is the development default; set a secret key before exposing this server")]
+    [LoggerMessage(EventId = 104, Level = LogLevel.Warning, Message = "Identity:SigningKey is the public development key (Development only; any other environment refuses to start with it)")]
     private static partial void LogDevKey(ILogger logger);
 
     [LoggerMessage(EventId = 105, Level = LogLevel.Information, Message = "Guest login is disabled; only tokens from the configured issuer are accepted")]

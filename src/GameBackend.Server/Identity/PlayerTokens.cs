@@ -17,17 +17,25 @@ public sealed class PlayerTokens(IOptions<IdentityOptions> options, TimeProvider
     public const string GuestPrefix = "g-";
     public const string ExternalPrefix = "x-";
 
-    public SymmetricSecurityKey SigningKey { get; } = new(Encoding.UTF8.GetBytes(options.Value.SigningKey));
+    /// <summary>The key that signs new tokens; its <c>kid</c> goes into every token's header.</summary>
+    public SymmetricSecurityKey SigningKey { get; } = KeyFor(options.Value.SigningKey!);
 
     /// <summary>
-    /// The same device always gets the same player id, on every node and across restarts, without
-    /// a lookup table: the id is a keyed hash of the device id.
+    /// Every key a token of ours may be signed with: the current one and those kept from before the
+    /// last rotation. A token's <c>kid</c> picks its key, so several keys cost no extra checks.
     /// </summary>
-    public string PlayerIdForDevice(string deviceId)
-    {
-        var mac = HMACSHA256.HashData(SigningKey.Key, Encoding.UTF8.GetBytes("device:" + deviceId));
-        return GuestPrefix + Convert.ToHexStringLower(mac.AsSpan(0, 12));
-    }
+    public IReadOnlyList<SecurityKey> ValidationKeys { get; } =
+        [KeyFor(options.Value.SigningKey!), .. options.Value.PreviousSigningKeys.Select(KeyFor)];
+
+    /// <summary>
+    /// A key's id is derived from the key itself (the first 8 bytes of its SHA-256), so nodes agree
+    /// on it without another setting and it reveals nothing usable about the key.
+    /// </summary>
+    public static string KeyIdOf(string key) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key.Trim())).AsSpan(0, 8));
+
+    private static SymmetricSecurityKey KeyFor(string key) =>
+        new(Encoding.UTF8.GetBytes(key.Trim())) { KeyId = KeyIdOf(key) };
 
     public (string Token, DateTimeOffset ExpiresAt) Issue(string playerId, string? displayName)
     {

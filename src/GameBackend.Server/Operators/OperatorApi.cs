@@ -45,6 +45,7 @@ public static class OperatorApi
 
     public static IEndpointRouteBuilder MapOperatorApi(this IEndpointRouteBuilder endpoints)
     {
+        endpoints.MapOperatorSessionApi();
         var exclusions = endpoints.MapGroup("/api/exclusion-zones")
             .WithTags("Exclusion zones")
             .AddEndpointFilter<OperatorKeyFilter>()

@@ -12,6 +12,7 @@ public static class RestApiSetup
         services.AddSingleton<IValidateOptions<OperatorOptions>, OperatorOptionsValidator>();
         services.AddOptions<AnalyticsOptions>().BindConfiguration(AnalyticsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<OperatorKey>();
+        services.AddSingleton<OperatorSessions>();
         services.AddSingleton<GameStores>();
         services.AddSingleton<WorldChangeNotifier>();
         return services;

@@ -66,15 +66,19 @@ public sealed class GameClientTests(ServerFixture fixture, Xunit.Abstractions.IT
     public async Task A_new_client_for_the_same_device_catches_up_with_the_servers_sequence(GameProtocol protocol)
     {
         var deviceId = "sdk-" + Guid.NewGuid().ToString("N");
+        string? secret;
         await using (var earlier = new GameClient(Options(Server, protocol, deviceId)))
         {
             await earlier.ConnectAsync().WaitAsync(Timeout);
             await earlier.UpdateLocationAsync(new LocationUpdate { Latitude = 2, Longitude = 2 }).WaitAsync(Timeout);
             await earlier.UpdateLocationAsync(new LocationUpdate { Latitude = 2, Longitude = 2 }).WaitAsync(Timeout);
+            secret = earlier.DeviceSecret; // what an app stores beside the device id
         }
 
         // Game time is frozen, so the new client's first sequence number collides with the old ones.
-        await using var later = new GameClient(Options(Server, protocol, deviceId));
+        var options = Options(Server, protocol, deviceId);
+        options.DeviceSecret = secret;
+        await using var later = new GameClient(options);
         await later.ConnectAsync().WaitAsync(Timeout);
         var ack = await later.UpdateLocationAsync(new LocationUpdate { Latitude = 2.0001, Longitude = 2 }).WaitAsync(Timeout);
 

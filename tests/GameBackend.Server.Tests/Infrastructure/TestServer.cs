@@ -29,6 +29,9 @@ public sealed class TestServer : IAsyncDisposable
 {
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>A fresh random token signing key per test run.</summary>
+    public static readonly string SigningKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
     private readonly WebApplication _app;
 
     private TestServer(WebApplication app, Uri baseAddress, FakeTimeProvider time)
@@ -62,6 +65,8 @@ public sealed class TestServer : IAsyncDisposable
             ["Cluster:ClusterId"] = "test-" + Guid.NewGuid().ToString("N")[..8],
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Orleans"] = "Error",
+            // Outside Development the server refuses to start without a secret key (docs/security.md).
+            ["Identity:SigningKey"] = SigningKey,
         };
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>())
         {

@@ -64,9 +64,24 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-/** Tile URL from `?tiles=` or /config.json; null (the default) means no tiles at all. */
+/**
+ * A tooltip body for Leaflet: a DOM node holding `text` as text. Leaflet renders a string tooltip as
+ * HTML, so a zone or species name passed as a string would run as markup in the viewer's browser.
+ */
+export function tip(text) {
+  const node = document.createElement('span');
+  node.textContent = text;
+  return node;
+}
+
+/** `text` escaped for the few Leaflet APIs that only take HTML strings (the map attribution). */
+export const escapeHtml = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/**
+ * Tile settings come only from the server's configuration (Web:TileUrl, served as /config.json),
+ * never from the page's URL: a link must not point the map, or its attribution, anywhere.
+ */
 async function tileConfig() {
-  if (params.get('tiles')) return { tileUrl: params.get('tiles'), tileAttribution: params.get('attribution') };
   try {
     const res = await fetch('config.json', { cache: 'no-store' });
     return res.ok ? await res.json() : {};
@@ -83,7 +98,7 @@ export async function createMap(elementId, center, zoom = 17) {
   const map = L.map(elementId, { zoomControl: true, attributionControl: true }).setView([center.lat, center.lng], zoom);
   const config = await tileConfig();
   if (config.tileUrl) {
-    L.tileLayer(config.tileUrl, { maxZoom: 19, attribution: config.tileAttribution ?? '' }).addTo(map);
+    L.tileLayer(config.tileUrl, { maxZoom: 19, attribution: escapeHtml(config.tileAttribution ?? '') }).addTo(map);
   }
 
   const grid = L.layerGroup().addTo(map);

@@ -3,7 +3,7 @@
 // creatures[{creatureId, species, rarity, latitude, longitude, expiresAt, sponsorZoneId}]} about once a
 // second per node; GetZones() -> [{id, kind: "sponsor"|"exclusion", name, geometry}].
 /* global signalR, L */
-import { $, el, params, setStatus, createMap, geometryLayer, RARITY_COLORS, fmtTime } from './common.js';
+import { $, el, params, setStatus, createMap, geometryLayer, tip, RARITY_COLORS, fmtTime } from './common.js';
 
 const STALE_MS = 5000; // a node that has not reported for this long is shown as stale and dropped from the map
 
@@ -52,11 +52,11 @@ function render() {
     for (const c of n.snapshot.creatures ?? []) creatures.set(c.creatureId, c);
   }
   sync(playerMarkers, playerLayer, [...players.values()], 'playerId',
-    (p) => L.circleMarker([p.latitude, p.longitude], { radius: 6, color: '#fff', weight: 2, fillColor: '#1f6feb', fillOpacity: 1, className: 'player-dot' }).bindTooltip(p.playerId),
+    (p) => L.circleMarker([p.latitude, p.longitude], { radius: 6, color: '#fff', weight: 2, fillColor: '#1f6feb', fillOpacity: 1, className: 'player-dot' }).bindTooltip(tip(p.playerId)),
     (m, p) => m.setLatLng([p.latitude, p.longitude]));
   sync(creatureMarkers, creatureLayer, [...creatures.values()], 'creatureId',
     (c) => L.circleMarker([c.latitude, c.longitude], { radius: 4, color: '#222', weight: 1, fillColor: RARITY_COLORS[c.rarity] ?? '#888', fillOpacity: 0.9, className: `creature-dot rarity-${c.rarity}` })
-      .bindTooltip(`${c.species} (${c.rarity})${c.sponsorZoneId ? ' · sponsored' : ''}`),
+      .bindTooltip(tip(`${c.species} (${c.rarity})${c.sponsorZoneId ? ' · sponsored' : ''}`)),
     (m, c) => m.setLatLng([c.latitude, c.longitude]));
   $('#players').textContent = players.size;
   $('#creatures').textContent = creatures.size;
@@ -72,7 +72,7 @@ async function loadZones(conn) {
     const style = z.kind === 'exclusion'
       ? { color: '#b03a2e', weight: 2, fillOpacity: 0.15, dashArray: '5 4', className: 'zone-exclusion' }
       : { color: '#4b6cb7', weight: 2, fillOpacity: 0.12, className: 'zone-sponsor' };
-    const layer = geometryLayer(z.geometry, style).bindTooltip(`${z.kind}: ${z.name}`);
+    const layer = geometryLayer(z.geometry, style).bindTooltip(tip(`${z.kind}: ${z.name}`));
     Object.assign(layer, { zoneId: z.id, zoneKind: z.kind, zoneName: z.name });
     zoneLayer.addLayer(layer);
   }
@@ -102,15 +102,26 @@ async function disconnect() {
   if (old) await old.stop().catch(() => {});
 }
 
+const REJECTED = 'admin key rejected: the server refused the operator sign-in (wrong key, or Operators:AdminKey is not set)';
+
+function showSignIn(message, error) {
+  const status = $('#status');
+  setStatus(status, message, error ? 'bad' : undefined);
+  if (error) status.dataset.error = error;
+  else delete status.dataset.error;
+  $('#signin').hidden = false;
+}
+
 /**
- * The hub refuses a wrong key (or a server without Operators:AdminKey) with 401 at negotiate, so a
- * rejected key and a network failure are told apart by that status.
+ * Connects with the session cookie that signing in set (HttpOnly: this script never sees it). The
+ * hub refuses a missing or expired session with 401 at negotiate, so that is told apart from a
+ * network failure by its status.
  */
-async function connect(key) {
+async function connect() {
   await disconnect();
   const status = $('#status');
   const conn = new signalR.HubConnectionBuilder()
-    .withUrl(`hubs/operator?adminKey=${encodeURIComponent(key)}`)
+    .withUrl('hubs/operator')
     .withAutomaticReconnect()
     .configureLogging(signalR.LogLevel.Warning)
     .build();
@@ -131,7 +142,8 @@ async function connect(key) {
     loadZones(conn).catch((err) => setStatus(status, `zones failed: ${err.message ?? err}`, 'bad'));
   });
   conn.onclose(() => {
-    if (accepted && connection === conn) setStatus(status, 'disconnected', 'bad');
+    // Also where an expired session ends up: reconnecting is refused until the operator signs in again.
+    if (accepted && connection === conn) showSignIn('disconnected: sign in again', 'closed');
   });
   setStatus(status, 'connecting…');
   try {
@@ -141,16 +153,11 @@ async function connect(key) {
     const message = err?.message ?? String(err);
     const rejected = /status code '401'/i.test(message);
     if (connection === conn) await disconnect();
-    setStatus(status, rejected
-      ? 'admin key rejected: the server refused the operator connection (wrong key, or Operators:AdminKey is not set)'
-      : `connection failed: ${message}`, 'bad');
-    status.dataset.error = rejected ? 'rejected' : 'failed';
-    $('#signin').hidden = false;
+    showSignIn(rejected ? 'session expired: sign in again' : `connection failed: ${message}`, rejected ? 'expired' : 'failed');
     return;
   }
 
   accepted = true;
-  sessionStorage.setItem('gb.adminKey', key);
   delete status.dataset.error;
   setStatus(status, 'connected', 'ok');
   $('#signin').hidden = true;
@@ -159,10 +166,35 @@ async function connect(key) {
   timers.push(setInterval(() => loadZones(conn).catch(() => {}), 30000));
 }
 
+/** Trades the admin key for a short session cookie; the key itself is kept nowhere. */
+async function signIn(key) {
+  setStatus($('#status'), 'signing in…');
+  let res;
+  try {
+    res = await fetch('api/operator/session', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ adminKey: key }),
+    });
+  } catch (err) {
+    showSignIn(`sign-in failed: ${err?.message ?? err}`, 'failed');
+    return;
+  }
+  if (res.status === 204) await connect();
+  else if (res.status === 401 || res.status === 503) showSignIn(REJECTED, 'rejected');
+  else showSignIn(`sign-in failed: HTTP ${res.status}`, 'failed');
+}
+
 $('#signin').addEventListener('submit', (e) => {
   e.preventDefault();
-  const key = $('#admin-key').value.trim();
-  if (key) connect(key);
+  const input = $('#admin-key');
+  const key = input.value.trim();
+  input.value = '';
+  if (key) signIn(key);
 });
 
-$('#admin-key').value = sessionStorage.getItem('gb.adminKey') ?? '';
+// A session from an earlier sign-in (a reload within its lifetime) connects without the key.
+fetch('api/operator/session', { cache: 'no-store' })
+  .then((res) => (res.ok ? res.json() : { signedIn: false }))
+  .then((session) => (session.signedIn ? connect() : undefined))
+  .catch(() => {});

@@ -1,7 +1,7 @@
 // Player view: guest login, walk (arrow keys / click), see and throw at nearby creatures.
 /* global signalR, L */
 import {
-  $, el, params, setStatus, createMap, distanceMeters, bearingDegrees, destination, compass, RARITY_COLORS, randomId, fmtTime,
+  $, el, params, setStatus, createMap, tip, distanceMeters, bearingDegrees, destination, compass, RARITY_COLORS, randomId, fmtTime,
 } from './common.js';
 
 const TICK_MS = 200; // at most 5 updates per second
@@ -9,7 +9,9 @@ const IDLE_REFRESH_MS = 5000; // an unchanged fix now and then keeps the player 
 const step = Math.min(10, Math.max(1, Number(params.get('step')) || 5)); // ≤ 10 m per fix: far below the 50 m/s check
 const start = { lat: Number(params.get('lat') ?? 52.52), lng: Number(params.get('lng') ?? 13.405) };
 const protocol = params.get('protocol') === 'json' ? 'json' : 'msgpack';
-const deviceId = params.get('device') ?? localStorage.getItem('gb.deviceId') ?? randomId();
+// The device id and its secret live only in this browser's storage: no link parameter can choose
+// them, so a link cannot make someone play as (or feed positions into) an account it knows.
+let deviceId = localStorage.getItem('gb.deviceId') ?? randomId();
 localStorage.setItem('gb.deviceId', deviceId);
 
 const state = {
@@ -38,13 +40,26 @@ const range = L.circle([start.lat, start.lng], { radius: 50, color: '#1f6feb', w
 const markers = new Map();
 
 async function login() {
-  const res = await fetch('api/players/login', {
+  const post = () => fetch('api/players/login', {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ deviceId, displayName: params.get('name') ?? 'Web player' }),
+    body: JSON.stringify({
+      deviceId, displayName: params.get('name') ?? 'Web player', deviceSecret: localStorage.getItem('gb.deviceSecret'),
+    }),
   });
+  let res = await post();
+  if (res.status === 401) {
+    // This browser lost the secret of its device id (storage cleared in part): start as a new device.
+    deviceId = randomId();
+    localStorage.setItem('gb.deviceId', deviceId);
+    localStorage.removeItem('gb.deviceSecret');
+    res = await post();
+  }
   if (!res.ok) throw new Error(`login failed: HTTP ${res.status}`);
-  return res.json();
+  const session = await res.json();
+  // Only a device's first login returns its secret; every later login must present it.
+  if (session.deviceSecret) localStorage.setItem('gb.deviceSecret', session.deviceSecret);
+  return session;
 }
 
 function buildConnection(token) {
@@ -61,7 +76,7 @@ function upsertCreature(c) {
   if (!markers.has(c.creatureId)) {
     const marker = L.circleMarker([c.latitude, c.longitude], {
       radius: 7, color: '#222', weight: 1, fillColor: RARITY_COLORS[c.rarity] ?? '#888', fillOpacity: 0.9,
-    }).bindTooltip(`${c.species} (${c.rarity})`).on('click', (e) => { L.DomEvent.stopPropagation(e); walkTo(c); });
+    }).bindTooltip(tip(`${c.species} (${c.rarity})`)).on('click', (e) => { L.DomEvent.stopPropagation(e); walkTo(c); });
     marker.addTo(map);
     markers.set(c.creatureId, marker);
   }

@@ -1,6 +1,6 @@
 // Sponsor console: sign in with sponsor id + API key, draw and edit zones, read zone analytics.
 /* global L */
-import { $, el, params, setStatus, createMap, geometryLayer } from './common.js';
+import { $, el, params, setStatus, createMap, geometryLayer, tip } from './common.js';
 
 const start = { lat: Number(params.get('lat') ?? 52.5296), lng: Number(params.get('lng') ?? 13.4014) };
 const map = await createMap('map', start, 16);
@@ -50,7 +50,7 @@ function drawZones() {
   for (const z of zones) {
     const selected = z.id === editor.zoneId;
     const style = { color: selected ? '#2f6f5e' : '#4b6cb7', weight: selected ? 3 : 2, fillOpacity: 0.15 };
-    const layer = geometryLayer(z.effectiveArea, style).bindTooltip(z.name + (z.clipped ? ' (clipped by an exclusion zone)' : ''));
+    const layer = geometryLayer(z.effectiveArea, style).bindTooltip(tip(z.name + (z.clipped ? ' (clipped by an exclusion zone)' : '')));
     layer.on('click', () => selectZone(z));
     zoneLayer.addLayer(layer);
   }
