@@ -35,8 +35,13 @@ internal sealed class ScenarioRunner
         ScheduleLag = new StatsCollector(props.Name + " schedule lag", _frequency);
         _stopCts = CancellationTokenSource.CreateLinkedTokenSource(runToken);
         _invocationCts = CancellationTokenSource.CreateLinkedTokenSource(runToken);
-        InitContext = new ScenarioInitContext(props.Name, Seed, clock, runToken);
+        InitContext = new ScenarioInitContext(props.Name, Seed, clock, runToken) { Runner = this };
     }
+
+    private volatile bool _measuring;
+
+    /// <summary>Inside the measured window (after warm-up, before drain).</summary>
+    public bool Measuring => _measuring;
 
     public string Name => _props.Name;
     public TimeProvider Clock { get; }
@@ -113,10 +118,12 @@ internal sealed class ScenarioRunner
 
             State = "measuring";
             _measureStart = Clock.GetTimestamp();
+            _measuring = true;
             MeasuringStarted.TrySetResult();
             using var timelineCts = new CancellationTokenSource();
             var timeline = RunTimelineAsync(timelineCts.Token);
             await RunPhasesAsync(long.MaxValue, recording: true);
+            _measuring = false;
             _measureEnd = Clock.GetTimestamp();
             State = "draining";
             await StopWorkersAndDrainAsync(cancelLeftovers: true);
@@ -126,6 +133,7 @@ internal sealed class ScenarioRunner
         }
         finally
         {
+            _measuring = false;
             MeasuringStarted.TrySetResult();
             State = "done";
         }

@@ -19,6 +19,8 @@ public static class WalkersScenario
     {
         var players = Array.Empty<Player>();
         var walkers = Array.Empty<Walker>();
+        var reconnects = new ReconnectStats();
+        ScenarioInitContext? initContext = null;
 
         return Scenario.Create(name, async ctx =>
             {
@@ -27,6 +29,10 @@ public static class WalkersScenario
                 var walker = walkers[index];
                 Task<Completion> pending;
                 int sent;
+                if (player.Reconnecting)
+                {
+                    return Response.Fail(Reconnector.OutageStatus);
+                }
 
                 // One lock per walker (never contended across players) keeps seq order on the wire.
                 lock (walker)
@@ -40,45 +46,64 @@ public static class WalkersScenario
 
                 return await Step.Run("update", ctx, async () =>
                 {
-                    var completion = await pending;
-                    if (completion.IsError)
+                    var (response, completion) = await AwaitUpdateAsync(pending, sent);
+                    if (response.IsError)
                     {
-                        return Response.Fail(HubError, completion.Error, completion.FrameBytes, sent);
+                        return response;
                     }
 
                     var (accepted, reason) = GamePayloads.ReadAck(options.Protocol, completion.Result);
-                    return accepted
-                        ? Response.Ok("accepted", completion.FrameBytes, sent)
-                        : Response.Fail(reason ?? "rejected", reason, completion.FrameBytes, sent);
+                    if (!accepted)
+                    {
+                        return Response.Fail(reason ?? "rejected", reason, completion.FrameBytes, sent);
+                    }
+
+                    player.Accepted(initContext, ctx.TimeProvider);
+                    return response;
                 });
             })
             .WithInit(async init =>
             {
+                initContext = init;
                 players = await Players.ConnectAsync(options, options.Connections, name, init.CancellationToken);
                 var seqBase = Players.SeqBase(init.TimeProvider);
                 walkers = players.Select(p => new Walker(Seeds.Combine(init.Seed, p.Index), options.Centre, seqBase: seqBase)).ToArray();
+                foreach (var p in players)
+                {
+                    Reconnector.Watch(p, options, init, reconnects);
+                }
             })
-            .WithClean(async _ => await Players.DisposeAsync(players))
+            .WithClean(async init =>
+            {
+                await Players.DisposeAsync(players);
+                reconnects.Report(init);
+            })
             .WithWarmUpDuration(options.WarmUp)
             .WithMaxInFlight(options.MaxInFlight)
             .WithLoadSimulations(Simulation.Inject(options.Rate, TimeSpan.FromSeconds(1), options.Duration))
-            .WithThresholds(CommonThresholds(options));
+            .WithThresholds(ScenarioThresholds.For(options, ackTarget: true));
     }
 
-    /// <summary>Thresholds given on the command line.</summary>
-    public static Threshold[] CommonThresholds(LoadTestOptions options)
+    /// <summary>Failure threshold (explicit or the 0 % target) and an explicit p99, for scenarios without an ack target.</summary>
+    public static Threshold[] CommonThresholds(LoadTestOptions options) => ScenarioThresholds.For(options, ackTarget: false);
+
+    /// <summary>
+    /// Awaits an update's completion and turns it into a response: a connection that is down (or went down
+    /// while the update was in flight) fails as <see cref="Reconnector.OutageStatus"/>, counted apart from
+    /// server errors; the first accepted fix after a loss records the recovery time.
+    /// </summary>
+    internal static async Task<(Response Response, Completion Completion)> AwaitUpdateAsync(Task<Completion> pending, int sent)
     {
-        var list = new List<Threshold>();
-        if (options.MaxP99Ms is { } p99)
+        Completion completion;
+        try
         {
-            list.Add(Threshold.P99Below(p99));
+            completion = await pending;
+        }
+        catch (HubConnectionClosedException ex)
+        {
+            return (Response.Fail(Reconnector.OutageStatus, ex.Message, 0, sent), default);
         }
 
-        if (options.MaxFailPercent is { } fail)
-        {
-            list.Add(Threshold.FailPercentAtMost(fail));
-        }
-
-        return [.. list];
+        return (completion.IsError ? Response.Fail(HubError, completion.Error, completion.FrameBytes, sent) : Response.Ok("accepted", completion.FrameBytes, sent), completion);
     }
 }

@@ -45,8 +45,19 @@ public static class GamePayloads
     }
 
     /// <summary>Reads only <c>accepted</c> and <c>reason</c> of a <see cref="LocationAck"/> without materialising it.</summary>
-    public static (bool Accepted, string? Reason) ReadAck(HubProtocol protocol, ReadOnlyMemory<byte> raw)
+    public static (bool Accepted, string? Reason) ReadAck(HubProtocol protocol, ReadOnlyMemory<byte> raw) => ReadAck(protocol, raw, readNearby: false, out _);
+
+    /// <summary>
+    /// Reads <c>accepted</c>, <c>reason</c> and, when present, the <c>nearby</c> list of a <see cref="LocationAck"/>.
+    /// <paramref name="nearby"/> is null when the server left the list out ("unchanged since the last list"):
+    /// callers keep their previous list (<c>ack.Nearby ?? previous</c>). Only a changed list allocates.
+    /// </summary>
+    public static (bool Accepted, string? Reason) ReadAck(HubProtocol protocol, ReadOnlyMemory<byte> raw, out NearbyCreature[]? nearby) =>
+        ReadAck(protocol, raw, readNearby: true, out nearby);
+
+    private static (bool Accepted, string? Reason) ReadAck(HubProtocol protocol, ReadOnlyMemory<byte> raw, bool readNearby, out NearbyCreature[]? nearby)
     {
+        nearby = null;
         var accepted = false;
         string? reason = null;
         if (protocol == HubProtocol.Json)
@@ -57,8 +68,13 @@ public static class GamePayloads
             {
                 var isAccepted = reader.ValueTextEquals("accepted"u8);
                 var isReason = reader.ValueTextEquals("reason"u8);
+                var isNearby = readNearby && reader.ValueTextEquals("nearby"u8);
                 reader.Read();
-                if (isAccepted)
+                if (isNearby)
+                {
+                    nearby = reader.TokenType == JsonTokenType.Null ? null : JsonSerializer.Deserialize<NearbyCreature[]>(ref reader, Json);
+                }
+                else if (isAccepted)
                 {
                     accepted = reader.TokenType == JsonTokenType.True;
                 }
@@ -82,7 +98,12 @@ public static class GamePayloads
             var key = mp.ReadStringSequence();
             var isAccepted = key.HasValue && key.Value.FirstSpan.SequenceEqual("accepted"u8);
             var isReason = key.HasValue && key.Value.FirstSpan.SequenceEqual("reason"u8);
-            if (isAccepted)
+            var isNearby = readNearby && key.HasValue && key.Value.FirstSpan.SequenceEqual("nearby"u8);
+            if (isNearby)
+            {
+                nearby = mp.TryReadNil() ? null : MsgPack.Resolver.GetFormatterWithVerify<NearbyCreature[]>().Deserialize(ref mp, MsgPack);
+            }
+            else if (isAccepted)
             {
                 accepted = mp.ReadBoolean();
             }
@@ -147,6 +168,141 @@ public static class GamePayloads
         m.Flush();
     }
 
+    /// <summary>
+    /// Reads a <c>creatureSpawned</c> push (the raw argument array) without materialising it: the creature id
+    /// comes back as a 64-bit hash (for duplicate detection) and as a string only when <paramref name="wantId"/>
+    /// says the caller needs it (e.g. the creature is close enough to throw at), so a push costs no allocation.
+    /// </summary>
+    public static bool TryReadSpawned(HubProtocol protocol, ReadOnlySpan<byte> arguments, Func<double, double, bool>? wantId, out SpawnPush push)
+    {
+        push = default;
+        long idHash = 0, spawnedAt = 0;
+        double lat = double.NaN, lon = double.NaN;
+        ReadOnlySpan<byte> id = default;
+        if (protocol == HubProtocol.Json)
+        {
+            var reader = new Utf8JsonReader(arguments);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartArray || !reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return false;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var key = reader.ValueSpan;
+                reader.Read();
+                if (key.SequenceEqual("creatureId"u8) && reader.TokenType == JsonTokenType.String && !reader.ValueIsEscaped)
+                {
+                    id = reader.ValueSpan;
+                }
+                else if (key.SequenceEqual("spawnedAt"u8) && reader.TokenType == JsonTokenType.Number)
+                {
+                    spawnedAt = reader.GetInt64();
+                }
+                else if (key.SequenceEqual("latitude"u8) && reader.TokenType == JsonTokenType.Number)
+                {
+                    lat = reader.GetDouble();
+                }
+                else if (key.SequenceEqual("longitude"u8) && reader.TokenType == JsonTokenType.Number)
+                {
+                    lon = reader.GetDouble();
+                }
+                else
+                {
+                    reader.Skip();
+                }
+            }
+        }
+        else
+        {
+            // MessagePackReader needs memory, the handler gets a span valid only during the call: copy into
+            // a per-thread scratch array (receive loops run one message at a time per thread).
+            var scratch = t_pushScratch is { } a && a.Length >= arguments.Length ? a : t_pushScratch = new byte[Math.Max(arguments.Length, 1024)];
+            arguments.CopyTo(scratch);
+            var memory = scratch.AsMemory(0, arguments.Length);
+            var mp = new MessagePackReader(memory);
+            if (mp.ReadArrayHeader() < 1)
+            {
+                return false;
+            }
+
+            var count = mp.ReadMapHeader();
+            var idStart = -1;
+            var idLength = 0;
+            for (var i = 0; i < count; i++)
+            {
+                var key = mp.ReadStringSequence();
+                var k = key.HasValue ? key.Value.FirstSpan : default;
+                if (k.SequenceEqual("creatureId"u8) && mp.NextMessagePackType == MessagePackType.String)
+                {
+                    var value = mp.ReadStringSequence();
+                    if (value is { IsSingleSegment: true } v)
+                    {
+                        idLength = (int)v.Length;
+                        idStart = (int)(mp.Consumed - idLength);
+                    }
+                }
+                else if (k.SequenceEqual("spawnedAt"u8))
+                {
+                    spawnedAt = mp.ReadInt64();
+                }
+                else if (k.SequenceEqual("latitude"u8))
+                {
+                    lat = mp.ReadDouble();
+                }
+                else if (k.SequenceEqual("longitude"u8))
+                {
+                    lon = mp.ReadDouble();
+                }
+                else
+                {
+                    mp.Skip();
+                }
+            }
+
+            if (idStart >= 0)
+            {
+                id = scratch.AsSpan(idStart, idLength);
+            }
+        }
+
+        if (id.IsEmpty)
+        {
+            return false;
+        }
+
+        idHash = Fnv1a(id);
+        var text = wantId is not null && wantId(lat, lon) ? System.Text.Encoding.UTF8.GetString(id) : null;
+        push = new SpawnPush(idHash, text, spawnedAt, lat, lon);
+        return true;
+    }
+
+    /// <summary>FNV-1a 64 of a creature id's UTF-8 bytes (ids in acks and pushes hash alike).</summary>
+    public static long Fnv1a(ReadOnlySpan<byte> bytes)
+    {
+        unchecked
+        {
+            var h = 14695981039346656037UL;
+            foreach (var b in bytes)
+            {
+                h = (h ^ b) * 1099511628211UL;
+            }
+
+            return (long)h;
+        }
+    }
+
+    /// <summary>FNV-1a 64 of a creature id string (same value as the byte form).</summary>
+    public static long Fnv1a(string id)
+    {
+        var max = System.Text.Encoding.UTF8.GetMaxByteCount(id.Length);
+        Span<byte> bytes = max <= 512 ? stackalloc byte[max] : new byte[max];
+        return Fnv1a(bytes[..System.Text.Encoding.UTF8.GetBytes(id, bytes)]);
+    }
+
+    [ThreadStatic]
+    private static byte[]? t_pushScratch;
+
     [ThreadStatic]
     private static Utf8JsonWriter? t_jsonWriter;
 
@@ -158,6 +314,9 @@ public static class GamePayloads
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? t_scratch;
 }
+
+/// <summary>What the runner needs of a <c>creatureSpawned</c> push; <see cref="CreatureId"/> only when asked for.</summary>
+public readonly record struct SpawnPush(long IdHash, string? CreatureId, long SpawnedAt, double Latitude, double Longitude);
 
 /// <summary>A location fix as a struct, so producing one per update allocates nothing.</summary>
 public readonly record struct LocationFix(
