@@ -80,6 +80,16 @@ public static class ReportWriter
             yield return ("server cpu", $"{server.TotalSeconds.ToString("F2", Inv)} s = {F(r.Cpu.ServerMicrosPerMessage ?? 0, 1)} µs/message");
         }
 
+        if (r.Cpu.ServerAllocatedBytesPerMessage is { } allocated)
+        {
+            yield return ("server allocated", $"{F(allocated, 0)} B/message ({(r.Cpu.ServerAllocatedBytes ?? 0) / 1048576.0:F1} MiB, dotnet_gc_heap_total_allocated_bytes from /metrics)");
+        }
+
+        if (r.Cpu.BytesToClientPerMessage > 0 || r.Cpu.BytesFromClientPerMessage > 0)
+        {
+            yield return ("bytes per message", $"{F(r.Cpu.BytesToClientPerMessage, 0)} B to the client (acks + pushes), {F(r.Cpu.BytesFromClientPerMessage, 0)} B from it");
+        }
+
         if (r.Cpu.ServerRssBeforeBytes is { } before && r.Cpu.ServerRssAfterBytes is { } after)
         {
             yield return ("server rss", $"{before / 1048576.0:F1} MiB -> {after / 1048576.0:F1} MiB");
