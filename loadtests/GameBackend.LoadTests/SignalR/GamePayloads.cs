@@ -191,9 +191,18 @@ public static class GamePayloads
             {
                 var key = reader.ValueSpan;
                 reader.Read();
-                if (key.SequenceEqual("creatureId"u8) && reader.TokenType == JsonTokenType.String && !reader.ValueIsEscaped)
+                if (key.SequenceEqual("creatureId"u8) && reader.TokenType == JsonTokenType.String)
                 {
-                    id = reader.ValueSpan;
+                    if (reader.ValueIsEscaped)
+                    {
+                        // The JSON writer escapes characters such as '+': unescape into the scratch array.
+                        var scratch = t_pushScratch is { } a && a.Length >= reader.ValueSpan.Length ? a : t_pushScratch = new byte[Math.Max(reader.ValueSpan.Length, 1024)];
+                        id = scratch.AsSpan(0, reader.CopyString(scratch));
+                    }
+                    else
+                    {
+                        id = reader.ValueSpan;
+                    }
                 }
                 else if (key.SequenceEqual("spawnedAt"u8) && reader.TokenType == JsonTokenType.Number)
                 {
