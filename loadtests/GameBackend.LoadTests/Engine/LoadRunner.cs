@@ -114,10 +114,10 @@ public sealed class LoadRunner
                 await run;
                 var totalMessages = runners.Sum(r => r.BuildStats().AllCount);
                 cpu = sampler.Stop(totalMessages);
-                var allocatedAfter = allocatedBefore is null ? null : await ServerMetrics.ReadAllocatedBytesAsync(_metricsTargets, CancellationToken.None);
-                if (allocatedBefore is { } before && allocatedAfter is { } after && after >= before)
+                if (allocatedBefore is not null
+                    && ServerMetrics.Delta(allocatedBefore, await ServerMetrics.ReadAllocatedBytesAsync(_metricsTargets, CancellationToken.None)) is { } allocated)
                 {
-                    cpu = cpu with { ServerAllocatedBytes = after - before, ServerAllocatedBytesPerMessage = (double)(after - before) / Math.Max(totalMessages, 1) };
+                    cpu = cpu with { ServerAllocatedBytes = allocated, ServerAllocatedBytesPerMessage = (double)allocated / Math.Max(totalMessages, 1) };
                 }
             }
             catch (Exception ex)

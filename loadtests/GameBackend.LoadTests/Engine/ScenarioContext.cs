@@ -57,13 +57,13 @@ public sealed class ScenarioInitContext
 
     internal ScenarioRunner? Runner { get; set; }
 
-    /// <summary>True between the end of warm-up and the end of the last load phase.</summary>
+    /// <summary>True from the end of warm-up until the measured invocations have drained.</summary>
     public bool Measuring => Runner?.Measuring ?? false;
 
     /// <summary>
     /// Records an outcome that no invocation produced (a server push, a reconnect) as its own step row,
-    /// with a latency the caller measured. Ignored outside the measured window, so warm-up and drain
-    /// traffic never reach the report. Safe from any thread (per-thread recorders, no lock).
+    /// with a latency the caller measured. Ignored during warm-up and after the drain, so warm-up traffic
+    /// never reaches the report while late answers to measured traffic do. Safe from any thread (per-thread recorders, no lock).
     /// </summary>
     public void RecordStep(string stepName, in Response response, TimeSpan latency)
     {

@@ -40,7 +40,7 @@ internal sealed class ScenarioRunner
 
     private volatile bool _measuring;
 
-    /// <summary>Inside the measured window (after warm-up, before drain).</summary>
+    /// <summary>Inside the measured window or its drain (after warm-up).</summary>
     public bool Measuring => _measuring;
 
     public string Name => _props.Name;
@@ -123,10 +123,13 @@ internal sealed class ScenarioRunner
             using var timelineCts = new CancellationTokenSource();
             var timeline = RunTimelineAsync(timelineCts.Token);
             await RunPhasesAsync(long.MaxValue, recording: true);
-            _measuring = false;
             _measureEnd = Clock.GetTimestamp();
             State = "draining";
             await StopWorkersAndDrainAsync(cancelLeftovers: true);
+
+            // Out-of-band steps (pushes, recoveries) stay recorded through the drain, as the answers to
+            // measured invocations do: a push that a measured update caused may arrive after the last phase.
+            _measuring = false;
             await timelineCts.CancelAsync();
             await timeline;
             AddTimelinePoint();

@@ -60,10 +60,25 @@ public static class ServerMetrics
         return null;
     }
 
-    /// <summary>Sum over every target (null if none answered).</summary>
-    public static async Task<long?> ReadAllocatedBytesAsync(IReadOnlyList<Uri> targets, CancellationToken cancellationToken)
+    /// <summary>Each target's counter (null where it did not answer), in order.</summary>
+    public static Task<long?[]> ReadAllocatedBytesAsync(IReadOnlyList<Uri> targets, CancellationToken cancellationToken) =>
+        Task.WhenAll(targets.Select(t => ReadAllocatedBytesAsync(t, cancellationToken)));
+
+    /// <summary>
+    /// Bytes allocated between two samples, summed over the targets that answered both times (a node killed
+    /// mid-run drops out rather than turning the sum negative); null when none did.
+    /// </summary>
+    public static long? Delta(long?[] before, long?[] after)
     {
-        var values = await Task.WhenAll(targets.Select(t => ReadAllocatedBytesAsync(t, cancellationToken)));
-        return values.Any(v => v is not null) ? values.Sum(v => v ?? 0) : null;
+        long? total = null;
+        for (var i = 0; i < Math.Min(before.Length, after.Length); i++)
+        {
+            if (before[i] is { } b && after[i] is { } a && a >= b)
+            {
+                total = (total ?? 0) + (a - b);
+            }
+        }
+
+        return total;
     }
 }
