@@ -23,7 +23,7 @@ out="reports/bench-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$out"
 scripts/services.sh start >/dev/null
 eval "$(scripts/services.sh env)"
-dotnet build GameBackend.sln -c Release -nologo -v q >/dev/null
+[ -n "${SKIP_BUILD:-}" ] || dotnet build GameBackend.sln -c Release -nologo -v q >/dev/null  # SKIP_BUILD=1: use what is built
 runner="dotnet loadtests/GameBackend.LoadTests/bin/Release/net10.0/GameBackend.LoadTests.dll"
 server_dll="src/GameBackend.Server/bin/Release/net10.0/GameBackend.Server.dll"
 port=5097
