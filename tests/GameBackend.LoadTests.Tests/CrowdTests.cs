@@ -84,6 +84,7 @@ public sealed class CrowdTests
 
             Assert.Contains(File.ReadLines(Path.Combine(folder, "crowd.csv")), l => l.StartsWith("crowd,push,ok,10,", StringComparison.Ordinal));
             Assert.Contains("bytes per message", ReportWriter.Text(result), StringComparison.Ordinal);
+            Assert.Matches(@"crowd push delivery\s+p50 [\d.]+ ms, p99 [\d.]+ ms, max [\d.]+ ms over 10 deliveries \(spawnedAt -> receipt, per watcher\), duplicates 5", ReportWriter.Text(result));
         }
         finally
         {

@@ -1,8 +1,17 @@
+using System.Collections.Concurrent;
 using GameBackend.BaselineHub;
+using GameBackend.Contracts;
 using GameBackend.LoadTests.Cli;
 using GameBackend.LoadTests.Engine;
 using GameBackend.LoadTests.Scenarios;
 using GameBackend.LoadTests.SignalR;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace GameBackend.LoadTests.Tests;
 
@@ -58,11 +67,15 @@ public sealed class ReconnectAndSessionTests
             Assert.Equal([Reconnector.OutageStatus], stats.Fail.StatusCodes.Keys);
             Assert.Matches(@"^\d+, reconnected \d+, failed attempts \d+, re-logins 0$", stats.Metrics["connection losses"]);
 
-            // Both cut-off players came back (on the survivor: the first retry hits the dead server, the
-            // second, ~1 s later, moves on) and their first accepted fix recorded the outage.
+            // Both cut-off players came back and their first accepted fix recorded the outage. (The immediate
+            // first retry may still reach the stopping server, which closes hub connections before it stops
+            // listening; the next loss then moves them on. So no bound on the outage length is asserted.)
             var recovery = stats.Steps.Single(s => s.Name == Reconnector.RecoveryStep);
             Assert.True(recovery.Ok.Count >= 2, $"recoveries: {recovery.Ok.Count}");
-            Assert.InRange(recovery.Ok.Latency.MaxMs, 800 * 0.8, double.MaxValue); // the 1 s backoff step, less its jitter
+            Assert.True(recovery.Ok.Latency.MinMs > 0);
+            var text = Reports.ReportWriter.Text(result);
+            Assert.Matches(@"walkers recovery\s+p50 [\d.]+ ms, p99 [\d.]+ ms, max [\d.]+ ms over \d+ losses", text);
+            Assert.Matches(@"walkers outage failures\s+\d+ of \d+ failures \(client.disconnected", text);
             Assert.True(survivor.Options.UpdateCount - survivorBefore > stats.Ok.Count / 2,
                 $"survivor answered {survivor.Options.UpdateCount - survivorBefore} of {stats.Ok.Count} after the stop");
         }
@@ -73,6 +86,98 @@ public sealed class ReconnectAndSessionTests
                 await doomed.DisposeAsync();
             }
         }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_refused_token_makes_the_player_log_in_again(bool skipNegotiation)
+    {
+        var tokens = new TokenState();
+        var builder = WebApplication.CreateSlimBuilder(["--urls", "http://127.0.0.1:0"]);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Services.AddSingleton(tokens);
+        builder.Services.AddSignalR().AddMessagePackProtocol();
+        await using var app = builder.Build();
+        app.UseWebSockets();
+        // Only the current generation's token gets in (negotiate and WebSocket alike).
+        app.Use(async (context, next) =>
+        {
+            if (context.Request.Path.StartsWithSegments(HubMethods.Path) && context.Request.Query["access_token"] != tokens.Current
+                && context.Request.Headers.Authorization != "Bearer " + tokens.Current)
+            {
+                context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                return;
+            }
+
+            await next(context);
+        });
+        app.MapPost("/api/players/login", (LoginRequest r) => Results.Ok(new LoginResponse { PlayerId = r.DeviceId, Token = tokens.Current }));
+        app.MapHub<TokenHub>(HubMethods.Path);
+        await app.StartAsync().WaitAsync(Timeout);
+        var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+
+        var options = new LoadTestOptions
+        {
+            Target = address, Connections = 3, Rate = 30, Duration = TimeSpan.FromSeconds(3), WarmUp = TimeSpan.Zero,
+            SkipNegotiation = skipNegotiation, DefaultThresholds = false,
+        };
+        var inner = WalkersScenario.Create(options);
+        var midRun = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var scenario = Scenario.Create("walkers", ctx =>
+            {
+                if (ctx.InvocationNumber == 15)
+                {
+                    midRun.TrySetResult();
+                }
+
+                return inner.Run(ctx);
+            })
+            .WithInit(inner.Init!).WithClean(inner.Clean!).WithLoadSimulations([.. inner.LoadSimulations]);
+
+        var run = LoadRunner.RegisterScenarios(scenario).RunAsync();
+        await midRun.Task.WaitAsync(Timeout);
+        tokens.Rotate(); // every token issued so far is now refused, and every connection is dropped
+        var result = await run.WaitAsync(Timeout);
+        var stats = result.Scenario("walkers");
+
+        Assert.Empty(result.Errors);
+        Assert.Matches(@"^3, reconnected 3, failed attempts \d+, re-logins 3$", stats.Metrics["connection losses"]);
+        Assert.Equal(3, stats.Steps.Single(s => s.Name == Reconnector.RecoveryStep).Ok.Count);
+        Assert.All(stats.Fail.StatusCodes.Keys, code => Assert.Equal(Reconnector.OutageStatus, code));
+    }
+
+    private sealed class TokenState
+    {
+        private int _generation = 1;
+        public ConcurrentDictionary<string, HubCallerContext> Connections { get; } = new();
+        public string Current => "token-" + Volatile.Read(ref _generation);
+
+        public void Rotate()
+        {
+            Interlocked.Increment(ref _generation);
+            foreach (var connection in Connections.Values)
+            {
+                connection.Abort();
+            }
+        }
+    }
+
+    private sealed class TokenHub(TokenState state) : Hub
+    {
+        public override Task OnConnectedAsync()
+        {
+            state.Connections[Context.ConnectionId] = Context;
+            return Task.CompletedTask;
+        }
+
+        public override Task OnDisconnectedAsync(Exception? exception)
+        {
+            state.Connections.TryRemove(Context.ConnectionId, out _);
+            return Task.CompletedTask;
+        }
+
+        public LocationAck UpdateLocation(LocationUpdate update) => new() { Seq = update.Seq, Accepted = true };
     }
 
     [Theory]
