@@ -37,6 +37,8 @@ public sealed class ReconnectAndSessionTests
                 Duration = TimeSpan.FromSeconds(4),
                 WarmUp = TimeSpan.Zero,
                 DefaultThresholds = false,
+                // Every retry waits 0.5 s (± 20 %): each cut-off player misses at least 4 of its 10 updates/s.
+                ReconnectDelays = [TimeSpan.FromMilliseconds(500)],
             };
             var inner = WalkersScenario.Create(options);
             var midRun = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -63,21 +65,22 @@ public sealed class ReconnectAndSessionTests
 
             Assert.Empty(result.Errors);
             // Updates due while a player was cut off fail fast as client.disconnected, never as anything else.
-            Assert.True(stats.Fail.Count > 0);
+            Assert.InRange(stats.Fail.Count, 2 * 3, long.MaxValue);
             Assert.Equal([Reconnector.OutageStatus], stats.Fail.StatusCodes.Keys);
             Assert.Matches(@"^\d+, reconnected \d+, failed attempts \d+, re-logins 0$", stats.Metrics["connection losses"]);
 
-            // Both cut-off players came back and their first accepted fix recorded the outage. (The immediate
-            // first retry may still reach the stopping server, which closes hub connections before it stops
-            // listening; the next loss then moves them on. So no bound on the outage length is asserted.)
+            // Both cut-off players came back and their first accepted fix recorded the outage, at least the
+            // retry delay long. (A first retry may still reach the stopping server, which closes hub
+            // connections before it stops listening; the next loss then moves the player on.)
             var recovery = stats.Steps.Single(s => s.Name == Reconnector.RecoveryStep);
             Assert.True(recovery.Ok.Count >= 2, $"recoveries: {recovery.Ok.Count}");
-            Assert.True(recovery.Ok.Latency.MinMs > 0);
+            Assert.InRange(recovery.Ok.Latency.MinMs, 500 * 0.8, double.MaxValue);
             var text = Reports.ReportWriter.Text(result);
             Assert.Matches(@"walkers recovery\s+p50 [\d.]+ ms, p99 [\d.]+ ms, max [\d.]+ ms over \d+ losses", text);
             Assert.Matches(@"walkers outage failures\s+\d+ of \d+ failures \(client.disconnected", text);
-            Assert.True(survivor.Options.UpdateCount - survivorBefore > stats.Ok.Count / 2,
-                $"survivor answered {survivor.Options.UpdateCount - survivorBefore} of {stats.Ok.Count} after the stop");
+            // Every accepted update was answered by one of the two servers, and the survivor kept answering.
+            Assert.True(survivor.Options.UpdateCount > survivorBefore);
+            Assert.InRange(stats.Ok.Count, 1, doomed.Options.UpdateCount + survivor.Options.UpdateCount);
         }
         finally
         {

@@ -44,6 +44,7 @@ public static class CrowdScenario
                 }
 
                 Task<Completion> pending;
+                RawHubConnection connection;
                 int sent;
                 lock (visitor)
                 {
@@ -52,15 +53,25 @@ public static class CrowdScenario
                     var buffer = GamePayloads.ScratchBuffer;
                     GamePayloads.WriteLocationUpdate(options.Protocol, buffer, fix);
                     sent = buffer.WrittenCount;
-                    pending = player.Connection.InvokeAsync(HubMethods.UpdateLocation, buffer.WrittenSpan, 1, ctx.CancellationToken);
+                    connection = player.Connection;
+                    pending = connection.InvokeAsync(HubMethods.UpdateLocation, buffer.WrittenSpan, 1, ctx.CancellationToken);
                 }
 
                 var ack = await Step.RunFromIntendedStart(AckStep, ctx, async () =>
                 {
-                    var (response, completion) = await WalkersScenario.AwaitUpdateAsync(pending, sent);
-                    if (response.IsError)
+                    Completion completion;
+                    try
                     {
-                        return response;
+                        completion = await pending;
+                    }
+                    catch (HubConnectionClosedException ex)
+                    {
+                        return WalkersScenario.Outage(ex, sent);
+                    }
+
+                    if (completion.IsError)
+                    {
+                        return Response.Fail(WalkersScenario.HubError, completion.Error, completion.FrameBytes, sent);
                     }
 
                     var (accepted, reason) = GamePayloads.ReadAck(options.Protocol, completion.Result, out var nearby);
@@ -74,8 +85,8 @@ public static class CrowdScenario
                         return Response.Fail(reason ?? "rejected", reason, completion.FrameBytes, sent);
                     }
 
-                    player.Accepted(initContext, ctx.TimeProvider);
-                    return response;
+                    player.Accepted(connection, initContext, ctx.TimeProvider);
+                    return Response.Ok("accepted", completion.FrameBytes, sent);
                 });
                 if (ack.IsError || ctx.Random.NextDouble() >= options.CaptureProbability)
                 {

@@ -77,6 +77,9 @@ public sealed record LoadTestOptions
     /// <summary>Reconnect with backoff when a connection drops (and log in again if the token is refused).</summary>
     public bool Reconnect { get; init; } = true;
 
+    /// <summary>Reconnect delays (null: the SDK's 0, 1, 2, 5, 10, 20, 30 s); each ±20 % jitter.</summary>
+    public IReadOnlyList<TimeSpan>? ReconnectDelays { get; init; }
+
     /// <summary>crowd: side of the square the festival fills, metres (cells are 200 m: 300 m spans ~4).</summary>
     public double AreaMeters { get; init; } = 300;
 

@@ -53,10 +53,14 @@ public sealed class Player(int index, string playerId, RawHubConnection connecti
     /// Call after an accepted fix: the first one after a connection loss records "time to first accepted fix
     /// after a connection loss" as the <see cref="Reconnector.RecoveryStep"/> step.
     /// </summary>
-    public void Accepted(Engine.ScenarioInitContext? init, TimeProvider clock)
+    /// <remarks>
+    /// Only an ack that came on the current connection after the reconnect counts: an ack of the lost
+    /// connection can be processed (its continuation runs on the thread pool) after the loss was noticed.
+    /// </remarks>
+    public void Accepted(RawHubConnection via, Engine.ScenarioInitContext? init, TimeProvider clock)
     {
         var lost = Volatile.Read(ref LostAt);
-        if (lost != 0 && Interlocked.CompareExchange(ref LostAt, 0, lost) == lost)
+        if (lost != 0 && !Reconnecting && ReferenceEquals(via, Connection) && Interlocked.CompareExchange(ref LostAt, 0, lost) == lost)
         {
             init?.RecordStep(Reconnector.RecoveryStep, Engine.Response.Ok("recovered"), clock.GetElapsedTime(lost));
         }

@@ -75,7 +75,7 @@ public static class Reconnector
     {
         if (options.Reconnect)
         {
-            _ = WatchAsync(player, options, init, stats, backoff ?? new Backoff());
+            _ = WatchAsync(player, options, init, stats, backoff ?? new Backoff(options.ReconnectDelays));
         }
     }
 
@@ -93,8 +93,10 @@ public static class Reconnector
                 return;
             }
 
-            Interlocked.CompareExchange(ref player.LostAt, clock.GetTimestamp(), 0);
+            // Reconnecting before LostAt: Player.Accepted reads them the other way round, so a late ack of the
+            // lost connection that sees the new LostAt also sees Reconnecting and does not count as a recovery.
             Volatile.Write(ref player._reconnecting, 1);
+            Interlocked.CompareExchange(ref player.LostAt, clock.GetTimestamp(), 0);
             Interlocked.Increment(ref stats.Losses);
             await lost.DisposeAsync();
             var random = new Random(Seeds.Combine(init.Seed, player.Index));
@@ -139,8 +141,10 @@ public static class Reconnector
                 {
                     return;
                 }
-                catch (Exception ex) when (ex is HttpRequestException or WebSocketException or HubConnectionClosedException or OperationCanceledException or IOException)
+                catch (Exception)
                 {
+                    // Whatever went wrong (refused, reset, timed out, a 5xx), the schedule decides when to try again:
+                    // a watcher that gave up would leave the player failing as client.disconnected for good.
                     Interlocked.Increment(ref stats.FailedAttempts);
                 }
             }

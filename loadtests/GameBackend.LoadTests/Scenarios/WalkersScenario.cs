@@ -28,6 +28,7 @@ public static class WalkersScenario
                 var player = players[index];
                 var walker = walkers[index];
                 Task<Completion> pending;
+                RawHubConnection connection;
                 int sent;
                 if (player.Reconnecting)
                 {
@@ -41,15 +42,26 @@ public static class WalkersScenario
                     var buffer = GamePayloads.ScratchBuffer;
                     GamePayloads.WriteLocationUpdate(options.Protocol, buffer, fix);
                     sent = buffer.WrittenCount;
-                    pending = player.Connection.InvokeAsync(HubMethods.UpdateLocation, buffer.WrittenSpan, 1, ctx.CancellationToken);
+                    connection = player.Connection;
+                    pending = connection.InvokeAsync(HubMethods.UpdateLocation, buffer.WrittenSpan, 1, ctx.CancellationToken);
                 }
 
                 return await Step.Run("update", ctx, async () =>
                 {
-                    var (response, completion) = await AwaitUpdateAsync(pending, sent);
-                    if (response.IsError)
+                    // Awaited inline (not through a helper) so an update costs no extra state machine.
+                    Completion completion;
+                    try
                     {
-                        return response;
+                        completion = await pending;
+                    }
+                    catch (HubConnectionClosedException ex)
+                    {
+                        return Outage(ex, sent);
+                    }
+
+                    if (completion.IsError)
+                    {
+                        return Response.Fail(HubError, completion.Error, completion.FrameBytes, sent);
                     }
 
                     var (accepted, reason) = GamePayloads.ReadAck(options.Protocol, completion.Result);
@@ -58,8 +70,8 @@ public static class WalkersScenario
                         return Response.Fail(reason ?? "rejected", reason, completion.FrameBytes, sent);
                     }
 
-                    player.Accepted(initContext, ctx.TimeProvider);
-                    return response;
+                    player.Accepted(connection, initContext, ctx.TimeProvider);
+                    return Response.Ok("accepted", completion.FrameBytes, sent);
                 });
             })
             .WithInit(async init =>
@@ -92,6 +104,9 @@ public static class WalkersScenario
     /// while the update was in flight) fails as <see cref="Reconnector.OutageStatus"/>, counted apart from
     /// server errors; the first accepted fix after a loss records the recovery time.
     /// </summary>
+    internal static Response Outage(HubConnectionClosedException ex, int sent) => Response.Fail(Reconnector.OutageStatus, ex.Message, 0, sent);
+
+    /// <summary>The same as an awaitable helper, for paths that are not hot (session).</summary>
     internal static async Task<(Response Response, Completion Completion)> AwaitUpdateAsync(Task<Completion> pending, int sent)
     {
         Completion completion;
