@@ -101,17 +101,24 @@ public sealed class CrowdTests
         using var cts = new CancellationTokenSource(Timeout);
         await using var connection = await RawHubConnection.ConnectAsync(GameApi.HubUrl(app.Address), "t", protocol, cts.Token);
 
+        var kept = new NearbyBuffer { WantId = (lat, _) => lat > 0 };
         async Task<NearbyCreature[]?> SendAsync(int seq)
         {
             var fix = new LocationUpdate { Seq = seq, Timestamp = 1, Latitude = 52.52, Longitude = 13.405 };
             var completion = await connection.InvokeAsync(HubMethods.UpdateLocation, GamePayloads.Encode(protocol, fix), 1, cts.Token).WaitAsync(Timeout);
             var (accepted, _) = GamePayloads.ReadAck(protocol, completion.Result, out var nearby);
-            Assert.True(accepted);
+            var (acceptedToo, _, present) = GamePayloads.ReadAck(protocol, completion.Result, kept);
+            Assert.True(accepted && acceptedToo);
+            Assert.Equal(nearby is not null, present);
             return nearby;
         }
 
         Assert.Equal(["shared"], (await SendAsync(1))!.Select(c => c.CreatureId));
         Assert.Null(await SendAsync(2));
+
+        // The allocation-free reader keeps the first list through the "unchanged" ack.
+        var entry = Assert.Single(kept.Items.ToArray());
+        Assert.Equal((GamePayloads.Fnv1a("shared"), "shared", 52.52, 13.405), (entry.IdHash, entry.Id, entry.Latitude, entry.Longitude));
     }
 
     [Fact]

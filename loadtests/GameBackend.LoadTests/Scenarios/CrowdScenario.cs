@@ -74,10 +74,12 @@ public static class CrowdScenario
                         return Response.Fail(WalkersScenario.HubError, completion.Error, completion.FrameBytes, sent);
                     }
 
-                    var (accepted, reason) = GamePayloads.ReadAck(options.Protocol, completion.Result, out var nearby);
-                    if (nearby is not null)
+                    // A list replaces the kept one; no list means "unchanged" (ack.nearby ?? previous).
+                    bool accepted;
+                    string? reason;
+                    lock (visitor.Nearby)
                     {
-                        visitor.SetNearby(nearby);
+                        (accepted, reason, _) = GamePayloads.ReadAck(options.Protocol, completion.Result, visitor.Nearby);
                     }
 
                     if (!accepted)
@@ -203,7 +205,6 @@ public static class CrowdScenario
         private readonly HashSet<long> _pushed = [];
         private readonly Queue<long> _pushOrder = new();
         private readonly List<(string Id, double Latitude, double Longitude)> _candidates = [];
-        private NearbyCreature[] _nearby = [];
 
         public Visitor(FestivalWalker walker, double range)
         {
@@ -214,7 +215,11 @@ public static class CrowdScenario
                 var (myLat, myLon) = Position;
                 return Geo.Distance(myLat, myLon, lat, lon) <= range;
             };
+            Nearby = new NearbyBuffer { WantId = WantId };
         }
+
+        /// <summary>The last nearby list this player's connection received (lock it to read or replace it).</summary>
+        public NearbyBuffer Nearby { get; }
 
         public FestivalWalker Walker { get; }
 
@@ -223,14 +228,6 @@ public static class CrowdScenario
 
         /// <summary>Decides whether a pushed creature is close enough to be worth its id string.</summary>
         public Func<double, double, bool> WantId { get; }
-
-        public void SetNearby(NearbyCreature[] nearby)
-        {
-            lock (_candidates)
-            {
-                _nearby = nearby;
-            }
-        }
 
         /// <summary>False when this creature was pushed to this player before. Called on the receive loop only.</summary>
         public bool FirstPush(long idHash)
@@ -266,16 +263,18 @@ public static class CrowdScenario
         public string? PickTarget(double range)
         {
             var (lat, lon) = Position;
+            lock (Nearby)
             lock (_candidates)
             {
                 string? best = null;
                 var bestDistance = range;
-                foreach (var c in _nearby)
+                foreach (var c in Nearby.Items)
                 {
+                    // Ids were kept for creatures in range when the list arrived; the player has moved little since.
                     var d = Geo.Distance(lat, lon, c.Latitude, c.Longitude);
-                    if (d <= bestDistance)
+                    if (c.Id is not null && d <= bestDistance)
                     {
-                        (best, bestDistance) = (c.CreatureId, d);
+                        (best, bestDistance) = (c.Id, d);
                     }
                 }
 
@@ -291,7 +290,7 @@ public static class CrowdScenario
                 if (best is not null)
                 {
                     _candidates.RemoveAll(c => c.Id == best);
-                    _nearby = Array.FindAll(_nearby, c => c.CreatureId != best);
+                    Nearby.Remove(GamePayloads.Fnv1a(best));
                 }
 
                 return best;

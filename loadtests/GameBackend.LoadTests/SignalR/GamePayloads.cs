@@ -55,6 +55,150 @@ public static class GamePayloads
     public static (bool Accepted, string? Reason) ReadAck(HubProtocol protocol, ReadOnlyMemory<byte> raw, out NearbyCreature[]? nearby) =>
         ReadAck(protocol, raw, readNearby: true, out nearby);
 
+    /// <summary>
+    /// Reads <c>accepted</c>, <c>reason</c> and, when present, the <c>nearby</c> list into <paramref name="into"/>
+    /// without materialising creatures: ids are hashed, and a creature's id string is kept only when
+    /// <see cref="NearbyBuffer.WantId"/> says so (e.g. it is within throwing range). Returns whether the list was
+    /// present; when absent ("unchanged") <paramref name="into"/> is left as it was.
+    /// </summary>
+    public static (bool Accepted, string? Reason, bool NearbyPresent) ReadAck(HubProtocol protocol, ReadOnlyMemory<byte> raw, NearbyBuffer into)
+    {
+        var accepted = false;
+        string? reason = null;
+        var present = false;
+        if (protocol == HubProtocol.Json)
+        {
+            var reader = new Utf8JsonReader(raw.Span);
+            reader.Read();
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isAccepted = reader.ValueTextEquals("accepted"u8);
+                var isReason = reader.ValueTextEquals("reason"u8);
+                var isNearby = reader.ValueTextEquals("nearby"u8);
+                reader.Read();
+                if (isNearby && reader.TokenType == JsonTokenType.StartArray)
+                {
+                    present = true;
+                    into.Clear();
+                    ReadNearbyJson(ref reader, into);
+                }
+                else if (isAccepted)
+                {
+                    accepted = reader.TokenType == JsonTokenType.True;
+                }
+                else if (isReason)
+                {
+                    reason = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                }
+                else
+                {
+                    reader.Skip();
+                }
+            }
+
+            return (accepted, reason, present);
+        }
+
+        var mp = new MessagePackReader(raw);
+        var count = mp.ReadMapHeader();
+        for (var i = 0; i < count; i++)
+        {
+            var key = mp.ReadStringSequence();
+            var k = key.HasValue ? key.Value.FirstSpan : default;
+            if (k.SequenceEqual("nearby"u8))
+            {
+                if (mp.TryReadNil())
+                {
+                    continue; // unchanged: keep the previous list
+                }
+
+                present = true;
+                into.Clear();
+                var n = mp.ReadArrayHeader();
+                for (var c = 0; c < n; c++)
+                {
+                    var fields = mp.ReadMapHeader();
+                    ReadOnlySpan<byte> id = default;
+                    double lat = double.NaN, lon = double.NaN;
+                    for (var f = 0; f < fields; f++)
+                    {
+                        var name = mp.ReadStringSequence();
+                        var fk = name.HasValue ? name.Value.FirstSpan : default;
+                        if (fk.SequenceEqual("creatureId"u8) && mp.ReadStringSequence() is { IsSingleSegment: true } v)
+                        {
+                            id = v.FirstSpan;
+                        }
+                        else if (fk.SequenceEqual("latitude"u8))
+                        {
+                            lat = mp.ReadDouble();
+                        }
+                        else if (fk.SequenceEqual("longitude"u8))
+                        {
+                            lon = mp.ReadDouble();
+                        }
+                        else if (!fk.SequenceEqual("creatureId"u8))
+                        {
+                            mp.Skip();
+                        }
+                    }
+
+                    into.Add(id, lat, lon);
+                }
+            }
+            else if (k.SequenceEqual("accepted"u8))
+            {
+                accepted = mp.ReadBoolean();
+            }
+            else if (k.SequenceEqual("reason"u8))
+            {
+                reason = mp.TryReadNil() ? null : mp.ReadString();
+            }
+            else
+            {
+                mp.Skip();
+            }
+        }
+
+        return (accepted, reason, present);
+    }
+
+    private static void ReadNearbyJson(ref Utf8JsonReader reader, NearbyBuffer into)
+    {
+        Span<byte> unescaped = stackalloc byte[256];
+        while (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
+        {
+            scoped ReadOnlySpan<byte> id = default;
+            double lat = double.NaN, lon = double.NaN;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isId = reader.ValueTextEquals("creatureId"u8);
+                var isLat = reader.ValueTextEquals("latitude"u8);
+                var isLon = reader.ValueTextEquals("longitude"u8);
+                reader.Read();
+                if (isId && reader.TokenType == JsonTokenType.String)
+                {
+                    id = !reader.ValueIsEscaped ? reader.ValueSpan
+                        : reader.ValueSpan.Length <= unescaped.Length ? unescaped[..reader.CopyString(unescaped)]
+                        : System.Text.Encoding.UTF8.GetBytes(reader.GetString()!);
+                }
+                else if (isLat && reader.TokenType == JsonTokenType.Number)
+                {
+                    lat = reader.GetDouble();
+                }
+                else if (isLon && reader.TokenType == JsonTokenType.Number)
+                {
+                    lon = reader.GetDouble();
+                }
+                else
+                {
+                    reader.Skip();
+                }
+            }
+
+            into.Add(id, lat, lon);
+        }
+    }
+
     private static (bool Accepted, string? Reason) ReadAck(HubProtocol protocol, ReadOnlyMemory<byte> raw, bool readNearby, out NearbyCreature[]? nearby)
     {
         nearby = null;
@@ -322,6 +466,62 @@ public static class GamePayloads
 
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? t_scratch;
+}
+
+/// <summary>
+/// A player's last nearby list as the runner needs it (id hash, position, the id string only where wanted),
+/// reused from ack to ack so a changed list costs no allocation beyond the ids kept.
+/// </summary>
+public sealed class NearbyBuffer
+{
+    private Entry[] _items = new Entry[16];
+
+    /// <summary>Decides, from a creature's position, whether to keep its id string; null keeps none.</summary>
+    public Func<double, double, bool>? WantId { get; init; }
+
+    /// <summary>Creatures in the list.</summary>
+    public int Count { get; private set; }
+
+    /// <summary>The creatures, <see cref="Count"/> of them.</summary>
+    public ReadOnlySpan<Entry> Items => _items.AsSpan(0, Count);
+
+    /// <summary>Empties the list.</summary>
+    public void Clear() => Count = 0;
+
+    /// <summary>Appends a creature (ids that are empty are skipped).</summary>
+    public void Add(ReadOnlySpan<byte> id, double latitude, double longitude)
+    {
+        if (id.IsEmpty)
+        {
+            return;
+        }
+
+        if (Count == _items.Length)
+        {
+            Array.Resize(ref _items, _items.Length * 2);
+        }
+
+        var keep = WantId is not null && WantId(latitude, longitude);
+        _items[Count++] = new Entry(GamePayloads.Fnv1a(id), keep ? System.Text.Encoding.UTF8.GetString(id) : null, latitude, longitude);
+    }
+
+    /// <summary>Drops the creature with this id hash (it was thrown at).</summary>
+    public void Remove(long idHash)
+    {
+        var span = _items.AsSpan(0, Count);
+        for (var i = 0; i < span.Length; i++)
+        {
+            if (span[i].IdHash == idHash)
+            {
+                span[(i + 1)..].CopyTo(span[i..]);
+                Count--;
+                return;
+            }
+        }
+    }
+
+    /// <summary>One creature of the list.</summary>
+    public readonly record struct Entry(long IdHash, string? Id, double Latitude, double Longitude);
 }
 
 /// <summary>What the runner needs of a <c>creatureSpawned</c> push; <see cref="CreatureId"/> only when asked for.</summary>
