@@ -5,6 +5,10 @@
 #   loadtests/bench.sh rate-search   open-loop rate steps for json and msgpack, 2,000 walkers
 #   loadtests/bench.sh many          20,000 connections (CONNECTIONS=n), one update every 10 s each
 #   loadtests/bench.sh storm         capture-storm with 1,000 throwers
+#   loadtests/bench.sh crowd         a festival: 5,000 players in ~4 cells (PLAYERS=n), 1 update/s each,
+#                                    70 s warm-up (the ambient fill), 20 s measured; push latency rows
+#   loadtests/bench.sh failover      two nodes clustered on Redis, ~400 updates/s over both, SIGKILL of
+#                                    one node mid-run (KILL_AFTER, default 40 s after the runner starts); reconnect report
 #
 # Reports (txt/md/csv/html) go to reports/bench-<timestamp>/. Services come from scripts/services.sh.
 # SERVER_ENV="NAME=value ..." adds settings to the server (e.g. SERVER_ENV="DOTNET_gcServer=0").
@@ -19,7 +23,7 @@ out="reports/bench-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$out"
 scripts/services.sh start >/dev/null
 eval "$(scripts/services.sh env)"
-dotnet build GameBackend.sln -c Release -nologo -v q >/dev/null
+[ -n "${SKIP_BUILD:-}" ] || dotnet build GameBackend.sln -c Release -nologo -v q >/dev/null  # SKIP_BUILD=1: use what is built
 runner="dotnet loadtests/GameBackend.LoadTests/bin/Release/net10.0/GameBackend.LoadTests.dll"
 server_dll="src/GameBackend.Server/bin/Release/net10.0/GameBackend.Server.dll"
 port=5097
@@ -36,7 +40,12 @@ start_server() {
   echo "server did not become ready" >&2; return 1
 }
 
-stop_server() { kill -TERM "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; }
+extra_pids=""
+stop_server() {
+  # shellcheck disable=SC2086
+  kill -TERM "$server_pid" $extra_pids 2>/dev/null || true
+  wait "$server_pid" 2>/dev/null || true
+}
 trap stop_server EXIT
 
 case "$mode" in
@@ -71,6 +80,41 @@ case "$mode" in
       $runner --target "http://127.0.0.1:$port" --scenario capture-storm --protocol msgpack --connections 1000 \
         --seed "$seed" --server-pid "$server_pid" --report "$out" --report-name "storm-1000-$run" --no-progress --max-p99-ms 100 | tail -n 12 || true
     done ;;
-  *) echo "usage: $0 rate-search|many|storm" >&2; exit 2 ;;
+  crowd)
+    start_server
+    players="${PLAYERS:-5000}"
+    $runner --target "http://127.0.0.1:$port" --scenario crowd --protocol msgpack --connections "$players" --rate "$players" \
+      --duration "${DURATION:-20s}" --warmup "${WARMUP:-70s}" --seed 5 --server-pid "$server_pid" --report "$out" --report-name "crowd-$players" \
+      --no-progress | tail -n 24 || true ;;
+  failover)
+    # Two nodes of one Orleans cluster on Redis (docs/scale-out.md): same ClusterId and signing key, own
+    # silo/gateway/HTTP ports and spill folders, membership tuned to declare a killed node dead in ~2-3 s.
+    cluster="bench-$(date +%s)"
+    start_node() { # name http-port silo-port gateway-port
+      # shellcheck disable=SC2086
+      env ConnectionStrings__Postgres="${GAMEBACKEND_POSTGRES/Database=gamebackend/Database=$db}" ConnectionStrings__Redis="$GAMEBACKEND_REDIS" \
+        Cluster__Mode=Redis Cluster__ClusterId="$cluster" Cluster__ServiceId="$cluster" Cluster__AdvertisedAddress=127.0.0.1 \
+        Cluster__SiloPort="$3" Cluster__GatewayPort="$4" Cluster__Membership__ProbeTimeout=00:00:01 Cluster__Membership__NumMissedProbesLimit=2 \
+        Identity__SigningKey="bench-failover-signing-key-0123456789abcdef0123456789" History__SpillDirectory="$out/spill-$1" ${SERVER_ENV:-} \
+        dotnet "$server_dll" --urls "http://127.0.0.1:$2" --contentRoot "$PWD/$(dirname "$server_dll")" >"$out/server-$1.log" 2>&1 &
+      echo $!
+    }
+    PGPASSWORD=gamebackend psql -h 127.0.0.1 -p "${GAMEBACKEND_PG_PORT:-54329}" -U gamebackend -d gamebackend -qc "drop database if exists $db" -c "create database $db" >/dev/null 2>&1
+    node_a=$(start_node a 5098 11198 30098)
+    for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:5098/health/ready" >/dev/null && break; sleep 0.5; done
+    node_b=$(start_node b 5099 11199 30099)
+    for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:5099/health/ready" >/dev/null && break; sleep 0.5; done
+    server_pid="$node_a" extra_pids="$node_b" # stopped by the trap if the run ends early
+    # 400 players at 1 update/s, half on each node; those on the killed node reconnect to the survivor
+    # (no negotiation: a WebSocket is one request, so any node can take it).
+    $runner --target "http://127.0.0.1:5098,http://127.0.0.1:5099" --skip-negotiation --scenario walkers --protocol msgpack \
+      --connections "${PLAYERS:-400}" --rate "${RATE:-400}" --duration "${DURATION:-60s}" --warmup "${WARMUP:-10s}" --seed 8 \
+      --report "$out" --report-name failover --no-progress --no-default-thresholds >"$out/failover-runner.txt" 2>&1 &
+    runner_pid=$!
+    sleep "${KILL_AFTER:-40}" # seconds after the runner starts: ~5 s of logins, the warm-up, then ~25 s measured
+    echo "SIGKILL node b (pid $node_b) at $(date -u +%T)"; kill -KILL "$node_b"
+    wait "$runner_pid" || true
+    tail -n 30 "$out/failover-runner.txt" ;;
+  *) echo "usage: $0 rate-search|many|storm|crowd|failover" >&2; exit 2 ;;
 esac
 echo "reports in $out"

@@ -46,7 +46,7 @@ public sealed class CliTests
     {
         var output = new StringWriter();
 
-        var code = await LoadTestCli.RunAsync(["--baseline", "--connections", "3", "--rate", "30", "--duration", "1s", "--warmup", "0", "--no-progress"], output)
+        var code = await LoadTestCli.RunAsync(["--baseline", "--connections", "3", "--rate", "30", "--duration", "1s", "--warmup", "0", "--no-progress", "--no-default-thresholds"], output)
             .WaitAsync(Timeout);
 
         var text = output.ToString();

@@ -4,6 +4,11 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace GameBackend.LoadTests.Tests;
 
+/// <summary>
+/// Not run alongside other test classes: the fake-clock test advances time from a loop, and a thread pool
+/// busy with other classes' servers lets fake time run ahead of the closed-model copies' stop signal.
+/// </summary>
+[Collection(FakeClockCollection.Name)]
 public sealed class ScenarioModelTests
 {
     [Fact]
@@ -69,4 +74,12 @@ public sealed class ScenarioModelTests
         Assert.Equal(10, stats.ScheduleLag.Count);
         Assert.InRange(stats.Duration.TotalSeconds, 1.5, double.MaxValue);
     }
+}
+
+/// <summary>Runs on its own, after the parallel classes.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class FakeClockCollection
+{
+    /// <summary>Collection name.</summary>
+    public const string Name = "fake clock";
 }

@@ -1,16 +1,25 @@
 using System.Globalization;
 using GameBackend.LoadTests.Scenarios;
-using GameBackend.LoadTests.SignalR;
+using GameBackend.LoadTests.Engine;
 
 namespace GameBackend.LoadTests.Cli;
 
-/// <summary>Parsed command line.</summary>
+/// <summary>A scenario of the run with its fully resolved options.</summary>
+/// <param name="Name">Scenario name.</param>
+/// <param name="Options">Defaults, then the config file's global and scenario settings, then the command line; then the weight's share.</param>
+/// <param name="Simulations">Load simulations from the config file replacing the scenario's own (null: keep them).</param>
+/// <param name="Weight">The scenario's weight, if any (already applied to connections and rate).</param>
+public sealed record ResolvedScenario(string Name, LoadTestOptions Options, IReadOnlyList<LoadSimulation>? Simulations, double? Weight);
+
+/// <summary>Parsed command line (with the <c>--config</c> file folded in).</summary>
 public sealed record CommandLine
 {
-    /// <summary>Scenario name.</summary>
-    public string Scenario { get; init; } = "walkers";
-    /// <summary>Scenario options.</summary>
-    public LoadTestOptions Options { get; init; } = new();
+    /// <summary>Scenarios to run together, in order.</summary>
+    public IReadOnlyList<ResolvedScenario> Runs { get; init; } = [new("walkers", new LoadTestOptions(), null, null)];
+    /// <summary>Scenario names, comma-separated.</summary>
+    public string Scenario => string.Join(',', Runs.Select(r => r.Name));
+    /// <summary>Options of the first scenario (target, protocol, seed and server PID are the run's).</summary>
+    public LoadTestOptions Options => Runs[0].Options;
     /// <summary>Run against a baseline hub started in a child process.</summary>
     public bool Baseline { get; init; }
     /// <summary>Artificial delay of the baseline hub.</summary>
@@ -23,9 +32,11 @@ public sealed record CommandLine
     public bool Progress { get; init; } = true;
     /// <summary>Print usage.</summary>
     public bool Help { get; init; }
+    /// <summary>The configuration file read, if any.</summary>
+    public string? ConfigPath { get; init; }
 
     /// <summary>Known scenarios.</summary>
-    public static readonly string[] Scenarios = ["walkers", "connect-storm", "capture-storm", "sponsor-api", "baseline"];
+    public static readonly string[] Scenarios = ["walkers", "crowd", "session", "connect-storm", "capture-storm", "sponsor-api", "baseline"];
 
     /// <summary>Usage text.</summary>
     public const string Usage = """
@@ -33,36 +44,51 @@ public sealed record CommandLine
 
           dotnet run --project loadtests/GameBackend.LoadTests -c Release -- [options]
 
-          --target URL           server base URL (default http://127.0.0.1:5080)
-          --scenario NAME        walkers | connect-storm | capture-storm | sponsor-api | baseline (default walkers)
+          --config FILE          NBomber-style JSON configuration (loadtests/configs/*.json); flags override it
+          --target URL[,URL…]    server base URL(s); players are spread over several and fail over between them
+                                 (default http://127.0.0.1:5080)
+          --scenario LIST        walkers | crowd | session | connect-storm | capture-storm | sponsor-api | baseline,
+                                 several mixed by weight: walkers:3,session:1 (default walkers)
           --protocol P           json | msgpack (default msgpack)
-          --connections N        players/connections (capture-storm: K throwers) (default 100)
-          --rate R               messages/s across all connections (connect-storm: connections/s) (default 500)
+          --connections N        players/connections, split by weight (crowd default 5000; capture-storm: K throwers) (default 100)
+          --rate R               messages/s across all connections, split by weight (crowd default 1/s per player;
+                                 connect-storm: connections/s) (default 500)
           --duration T           measured time, e.g. 60s, 2m, 500ms (default 30s)
           --warmup T             warm-up before measuring (default 5s)
           --seed N               seed for every random choice (default 42)
           --report DIR           write txt, md, csv and html reports into DIR
           --report-name NAME     base name of report files (default load_<timestamp>)
-          --server-pid N         sample server CPU and RSS from /proc/N
+          --server-pid N         sample server CPU and RSS from /proc/N (allocations come from TARGET/metrics)
           --baseline             run the same traffic against a bare SignalR hub in a child process
           --baseline-delay-ms D  artificial delay of that hub
           --max-in-flight N      cap on concurrent requests; excess fails as client.overload (default 20000)
           --skip-negotiation     connect the WebSocket directly
-          --center LAT,LON       centre of the walking area (default 52.5200,13.4050)
+          --no-reconnect         do not reconnect after a connection loss
+          --center LAT,LON       centre of the walking area / festival (default 52.5200,13.4050)
+          --area-m M             crowd: side of the festival square, metres (default 300)
+          --capture-probability P  crowd, session: chance to throw after an update when a creature is in range (default 0.1)
+          --capture-range-m M    crowd, session: throw only at creatures this close (default 40)
+          --session-steps N      session: updates per walk, two walks per visit (default 5)
+          --session-step-interval T  session: time between a visitor's updates (default 1s)
           --creature-wait T      capture-storm: how long to wait for a creature (default 2m)
           --admin-key KEY        sponsor-api: X-Admin-Key
-          --max-p99-ms X         threshold: fail the run if ok p99 >= X ms
-          --max-fail-pct X       threshold: fail the run if more than X % fail
+          --device-prefix P      prefix of device ids (default load)
+          --max-p99-ms X         threshold: ack p99 < X ms (default 50 for walkers, crowd, session)
+          --max-fail-pct X       threshold: at most X % failed (default 0)
+          --max-push-p99-ms X    threshold: crowd push delivery p99 < X ms (default 250)
+          --no-default-thresholds  only the thresholds given explicitly apply
           --no-progress          no live console table
 
-        Exit code: 0 passed, 1 a threshold or the setup failed, 2 bad arguments.
+        Exit code: 0 passed, 1 a threshold or the setup failed (report says FAILED), 2 bad arguments or config.
         """;
 
-    /// <summary>Parses arguments; throws <see cref="ArgumentException"/> on bad input.</summary>
+    /// <summary>Parses arguments (and the <c>--config</c> file they name); throws <see cref="ArgumentException"/> on bad input.</summary>
     public static CommandLine Parse(IReadOnlyList<string> args)
     {
         var cl = new CommandLine();
-        var o = cl.Options;
+        var patches = new List<OptionPatch>();
+        List<ScenarioEntry>? cliScenarios = null;
+        RunConfig? config = null;
         for (var i = 0; i < args.Count; i++)
         {
             var name = args[i];
@@ -70,38 +96,94 @@ public sealed record CommandLine
             switch (name)
             {
                 case "--help" or "-h": cl = cl with { Help = true }; break;
-                case "--target": o = o with { Target = new Uri(Value()) }; break;
-                case "--scenario":
-                    var s = Value();
-                    cl = cl with { Scenario = Scenarios.Contains(s) ? s : throw new ArgumentException($"Unknown scenario '{s}'.") };
+                case "--config":
+                    var path = Value();
+                    config = ConfigFile.Load(path);
+                    cl = cl with { ConfigPath = path };
                     break;
-                case "--protocol": o = o with { Protocol = HubProtocols.Parse(Value()) }; break;
-                case "--connections" or "--players": o = o with { Connections = PositiveInt(name, Value()) }; break;
-                case "--rate": o = o with { Rate = PositiveDouble(name, Value()) }; break;
-                case "--duration": o = o with { Duration = ParseDuration(Value()) }; break;
-                case "--warmup": o = o with { WarmUp = ParseDuration(Value()) }; break;
-                case "--seed": o = o with { Seed = int.Parse(Value(), CultureInfo.InvariantCulture) }; break;
+                case "--scenario": cliScenarios = ParseScenarioList(Value()); break;
                 case "--report": cl = cl with { ReportFolder = Value() }; break;
                 case "--report-name": cl = cl with { ReportName = Value() }; break;
-                case "--server-pid": o = o with { ServerPid = PositiveInt(name, Value()) }; break;
                 case "--baseline": cl = cl with { Baseline = true }; break;
                 case "--baseline-delay-ms": cl = cl with { BaselineDelayMs = double.Parse(Value(), CultureInfo.InvariantCulture) }; break;
-                case "--max-in-flight": o = o with { MaxInFlight = PositiveInt(name, Value()) }; break;
-                case "--skip-negotiation": o = o with { SkipNegotiation = true }; break;
-                case "--creature-wait": o = o with { CreatureWait = ParseDuration(Value()) }; break;
-                case "--admin-key": o = o with { AdminKey = Value() }; break;
-                case "--max-p99-ms": o = o with { MaxP99Ms = PositiveDouble(name, Value()) }; break;
-                case "--max-fail-pct": o = o with { MaxFailPercent = double.Parse(Value(), CultureInfo.InvariantCulture) }; break;
                 case "--no-progress": cl = cl with { Progress = false }; break;
-                case "--center" or "--centre":
-                    var parts = Value().Split(',');
-                    o = o with { Centre = (double.Parse(parts[0], CultureInfo.InvariantCulture), double.Parse(parts[^1], CultureInfo.InvariantCulture)) };
+                default:
+                    var setting = Settings.ByFlag(name) ?? throw new ArgumentException($"Unknown option '{name}'.");
+                    patches.Add(setting.Parse(setting.TakesValue ? Value() : Settings.FlagValue(setting)));
                     break;
-                default: throw new ArgumentException($"Unknown option '{name}'.");
             }
         }
 
-        return cl with { Options = o, Baseline = cl.Baseline || cl.Scenario == "baseline" };
+        IReadOnlyList<ScenarioEntry> entries = cliScenarios ?? config?.Scenarios ?? [new ScenarioEntry("walkers", null, [], null)];
+        ConfigFile.CheckScenarioList(entries);
+        var runs = Resolve(entries, config?.Global ?? [], patches);
+        return cl with
+        {
+            Runs = runs,
+            Baseline = cl.Baseline || runs.Any(r => r.Name == "baseline"),
+            ReportFolder = cl.ReportFolder ?? config?.ReportFolder,
+            ReportName = cl.ReportName ?? config?.ReportName,
+        };
+    }
+
+    /// <summary>Parses <c>walkers</c>, <c>walkers,session</c> or <c>walkers:3,session:1</c>.</summary>
+    public static List<ScenarioEntry> ParseScenarioList(string value)
+    {
+        var list = new List<ScenarioEntry>();
+        foreach (var item in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var parts = item.Split(':');
+            if (!Scenarios.Contains(parts[0]))
+            {
+                throw new ArgumentException($"Unknown scenario '{parts[0]}'.");
+            }
+
+            double? weight = parts.Length switch
+            {
+                1 => null,
+                2 when double.TryParse(parts[1], CultureInfo.InvariantCulture, out var w) && w > 0 => w,
+                _ => throw new ArgumentException($"Bad scenario weight in '{item}' (use name:weight, e.g. walkers:3)."),
+            };
+            list.Add(new ScenarioEntry(parts[0], weight, [], null));
+        }
+
+        return list.Count > 0 ? list : throw new ArgumentException("--scenario needs at least one name.");
+    }
+
+    /// <summary>
+    /// Options per scenario: the scenario's defaults for whatever nobody set, then the file's global settings,
+    /// the file's scenario settings and the command line, in that order; then the weight's share of
+    /// connections and rate.
+    /// </summary>
+    public static List<ResolvedScenario> Resolve(IReadOnlyList<ScenarioEntry> entries, IReadOnlyList<OptionPatch> global, IReadOnlyList<OptionPatch> commandLine)
+    {
+        var totalWeight = entries.Sum(e => e.Weight ?? 0);
+        var runs = new List<ResolvedScenario>();
+        foreach (var entry in entries)
+        {
+            var explicitPatches = global.Concat(entry.Settings).Concat(commandLine).ToList();
+            var set = explicitPatches.Select(p => p.Key).ToHashSet();
+            var o = new LoadTestOptions();
+            if (entry.Name == "crowd" && !set.Contains("connections"))
+            {
+                o = o with { Connections = 5000 };
+            }
+
+            o = explicitPatches.Aggregate(o, (acc, p) => p.Apply(acc));
+            if (entry.Name == "crowd" && !set.Contains("rate"))
+            {
+                o = o with { Rate = o.Connections }; // one update per player per second
+            }
+
+            if (entry.Weight is { } w && totalWeight > 0)
+            {
+                o = o with { Connections = Math.Max(1, (int)Math.Round(o.Connections * w / totalWeight)), Rate = o.Rate * w / totalWeight };
+            }
+
+            runs.Add(new ResolvedScenario(entry.Name, o, entry.Simulations, entry.Weight));
+        }
+
+        return runs;
     }
 
     /// <summary>Parses 500ms, 30s, 2m, 1h, 1m30s or plain seconds.</summary>
@@ -147,10 +229,4 @@ public sealed record CommandLine
 
         return total;
     }
-
-    private static int PositiveInt(string name, string value) =>
-        int.TryParse(value, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : throw new ArgumentException($"{name} must be a positive integer.");
-
-    private static double PositiveDouble(string name, string value) =>
-        double.TryParse(value, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : throw new ArgumentException($"{name} must be positive.");
 }

@@ -21,10 +21,10 @@ public static class LoadTestCli
         {
             cl = CommandLine.Parse(args);
         }
-        catch (Exception ex) when (ex is ArgumentException or FormatException or UriFormatException)
+        catch (Exception ex) when (ex is ArgumentException or FormatException or UriFormatException or OverflowException)
         {
             await output.WriteLineAsync("error: " + ex.Message);
-            await output.WriteLineAsync(CommandLine.Usage);
+            await output.WriteLineAsync("(--help lists every option)");
             return 2;
         }
 
@@ -35,33 +35,45 @@ public static class LoadTestCli
         }
 
         await using var baseline = cl.Baseline ? await BaselineProcess.StartAsync(cl.BaselineDelayMs, cancellationToken) : null;
-        var options = cl.Options;
+        var runs = cl.Runs;
         if (baseline is not null)
         {
-            options = options with { Target = baseline.Address, ServerPid = options.ServerPid ?? baseline.ProcessId };
+            runs = [.. runs.Select(r => r with { Options = r.Options with { Target = baseline.Address, Targets = [], ServerPid = r.Options.ServerPid ?? baseline.ProcessId } })];
             await output.WriteLineAsync($"baseline hub (pid {baseline.ProcessId}) on {baseline.Address}");
         }
 
-        var scenario = cl.Scenario switch
+        var options = runs[0].Options;
+        var scenarios = runs.Select(r =>
         {
-            "walkers" or "baseline" => WalkersScenario.Create(options, cl.Scenario),
-            "connect-storm" => ConnectStormScenario.Create(options),
-            "capture-storm" => CaptureStormScenario.Create(options),
-            "sponsor-api" => SponsorApiScenario.Create(options),
-            _ => throw new InvalidOperationException(cl.Scenario),
-        };
+            var scenario = Create(r.Name, r.Options);
+            return r.Simulations is { } simulations ? scenario.WithLoadSimulations([.. simulations]) : scenario;
+        }).ToArray();
 
-        var runner = LoadRunner.RegisterScenarios(scenario)
+        var targets = options.Targets.Count > 0 ? options.Targets : [options.Target];
+        var runner = LoadRunner.RegisterScenarios(scenarios)
             .WithSeed(options.Seed)
             .WithConsoleProgress(cl.Progress)
             .WithServerProcessId(options.ServerPid)
+            .WithServerMetrics(baseline is null ? targets : [])
             .WithInfo("scenario", cl.Scenario)
-            .WithInfo("target", options.Target + (baseline is null ? "" : " (baseline hub)"))
+            .WithInfo("target", string.Join(", ", targets) + (baseline is null ? "" : " (baseline hub)"))
             .WithInfo("protocol", options.Protocol.ToString())
-            .WithInfo("connections", options.Connections.ToString())
-            .WithInfo("rate", $"{options.Rate}/s")
-            .WithInfo("duration", $"{options.Duration.TotalSeconds}s + warm-up {options.WarmUp.TotalSeconds}s")
             .WithInfo("gc", System.Runtime.GCSettings.IsServerGC ? "server" : "workstation");
+        if (cl.ConfigPath is not null)
+        {
+            runner = runner.WithInfo("config", cl.ConfigPath);
+        }
+
+        foreach (var r in runs)
+        {
+            var prefix = runs.Count == 1 ? "" : r.Name + " ";
+            var weight = r.Weight is { } w ? $" (weight {w})" : "";
+            runner = runner
+                .WithInfo(prefix + "connections", r.Options.Connections + weight)
+                .WithInfo(prefix + "rate", $"{r.Options.Rate}/s")
+                .WithInfo(prefix + "duration", $"{r.Options.Duration.TotalSeconds}s + warm-up {r.Options.WarmUp.TotalSeconds}s");
+        }
+
         if (cl.ReportFolder is not null)
         {
             runner = runner.WithReportFolder(cl.ReportFolder);
@@ -80,6 +92,18 @@ public static class LoadTestCli
 
         return result.ExitCode;
     }
+
+    /// <summary>Creates a scenario by name.</summary>
+    public static ScenarioProps Create(string name, LoadTestOptions options) => name switch
+    {
+        "walkers" or "baseline" => WalkersScenario.Create(options, name),
+        "crowd" => CrowdScenario.Create(options),
+        "session" => SessionScenario.Create(options),
+        "connect-storm" => ConnectStormScenario.Create(options),
+        "capture-storm" => CaptureStormScenario.Create(options),
+        "sponsor-api" => SponsorApiScenario.Create(options),
+        _ => throw new ArgumentException($"Unknown scenario '{name}'."),
+    };
 
     private static async Task<int> ServeBaselineAsync(string[] args, TextWriter output, CancellationToken cancellationToken)
     {

@@ -27,6 +27,7 @@ public sealed class LoadRunner
     private ReportFormat[] _formats = [ReportFormat.Txt, ReportFormat.Md, ReportFormat.Csv, ReportFormat.Html];
     private bool _progress;
     private int? _serverPid;
+    private IReadOnlyList<Uri> _metricsTargets = [];
     private readonly Dictionary<string, string> _info = [];
 
     private LoadRunner(ScenarioProps[] scenarios) => _scenarios = scenarios;
@@ -62,6 +63,12 @@ public sealed class LoadRunner
 
     /// <summary>Samples the server's CPU time and memory from <c>/proc/&lt;pid&gt;</c>.</summary>
     public LoadRunner WithServerProcessId(int? pid) { _serverPid = pid; return this; }
+
+    /// <summary>
+    /// Samples the servers' allocation counter (<c>GET /metrics</c>) at the start and end of measurement
+    /// for "server allocated bytes per message". A node that dies mid-run simply stops contributing.
+    /// </summary>
+    public LoadRunner WithServerMetrics(IReadOnlyList<Uri> targets) { _metricsTargets = targets; return this; }
 
     /// <summary>Adds a line to the report header.</summary>
     public LoadRunner WithInfo(string key, string value) { _info[key] = value; return this; }
@@ -103,9 +110,15 @@ public sealed class LoadRunner
 
                 await Task.WhenAll(runners.Select(r => r.MeasuringStarted.Task));
                 var sampler = CpuSampler.Start(_serverPid);
+                var allocatedBefore = _metricsTargets.Count == 0 ? null : await ServerMetrics.ReadAllocatedBytesAsync(_metricsTargets, cancellationToken);
                 await run;
                 var totalMessages = runners.Sum(r => r.BuildStats().AllCount);
                 cpu = sampler.Stop(totalMessages);
+                if (allocatedBefore is not null
+                    && ServerMetrics.Delta(allocatedBefore, await ServerMetrics.ReadAllocatedBytesAsync(_metricsTargets, CancellationToken.None)) is { } allocated)
+                {
+                    cpu = cpu with { ServerAllocatedBytes = allocated, ServerAllocatedBytesPerMessage = (double)allocated / Math.Max(totalMessages, 1) };
+                }
             }
             catch (Exception ex)
             {
@@ -169,6 +182,8 @@ internal sealed class CpuSampler
     private readonly TimeSpan? _serverStart;
     private readonly long? _rssBefore;
     private readonly long _allocatedStart = GC.GetTotalAllocatedBytes();
+    private readonly long _receivedStart = SignalR.RawHubConnection.TotalBytesReceived;
+    private readonly long _sentStart = SignalR.RawHubConnection.TotalBytesSent;
     private readonly TimeSpan _pauseStart = GC.GetTotalPauseDuration();
     private readonly int[] _collectionsStart = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
 
@@ -204,6 +219,8 @@ internal sealed class CpuSampler
             ClientAllocatedBytesPerMessage = (double)(GC.GetTotalAllocatedBytes() - _allocatedStart) / n,
             ClientCollections = (GC.CollectionCount(0) - _collectionsStart[0], GC.CollectionCount(1) - _collectionsStart[1], GC.CollectionCount(2) - _collectionsStart[2]),
             ClientGcPause = GC.GetTotalPauseDuration() - _pauseStart,
+            BytesToClientPerMessage = (double)(SignalR.RawHubConnection.TotalBytesReceived - _receivedStart) / n,
+            BytesFromClientPerMessage = (double)(SignalR.RawHubConnection.TotalBytesSent - _sentStart) / n,
             ServerCpu = server,
             ServerMicrosPerMessage = server?.TotalMicroseconds / n,
             ServerRssBeforeBytes = _rssBefore,

@@ -54,6 +54,24 @@ public sealed class ScenarioInitContext
 
     /// <summary>Extra figures for the report (e.g. memory per connection); shared by init and clean.</summary>
     public IDictionary<string, string> Metrics { get; } = new Dictionary<string, string>();
+
+    internal ScenarioRunner? Runner { get; set; }
+
+    /// <summary>True from the end of warm-up until the measured invocations have drained.</summary>
+    public bool Measuring => Runner?.Measuring ?? false;
+
+    /// <summary>
+    /// Records an outcome that no invocation produced (a server push, a reconnect) as its own step row,
+    /// with a latency the caller measured. Ignored during warm-up and after the drain, so warm-up traffic
+    /// never reaches the report while late answers to measured traffic do. Safe from any thread (per-thread recorders, no lock).
+    /// </summary>
+    public void RecordStep(string stepName, in Response response, TimeSpan latency)
+    {
+        if (Runner is { Measuring: true } runner)
+        {
+            runner.StepCollector(stepName).Record(response, (long)(latency.TotalSeconds * runner.Clock.TimestampFrequency));
+        }
+    }
 }
 
 internal sealed class ScenarioContext : IScenarioContext

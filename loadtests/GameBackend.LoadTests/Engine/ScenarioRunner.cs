@@ -35,8 +35,13 @@ internal sealed class ScenarioRunner
         ScheduleLag = new StatsCollector(props.Name + " schedule lag", _frequency);
         _stopCts = CancellationTokenSource.CreateLinkedTokenSource(runToken);
         _invocationCts = CancellationTokenSource.CreateLinkedTokenSource(runToken);
-        InitContext = new ScenarioInitContext(props.Name, Seed, clock, runToken);
+        InitContext = new ScenarioInitContext(props.Name, Seed, clock, runToken) { Runner = this };
     }
+
+    private volatile bool _measuring;
+
+    /// <summary>Inside the measured window or its drain (after warm-up).</summary>
+    public bool Measuring => _measuring;
 
     public string Name => _props.Name;
     public TimeProvider Clock { get; }
@@ -113,6 +118,7 @@ internal sealed class ScenarioRunner
 
             State = "measuring";
             _measureStart = Clock.GetTimestamp();
+            _measuring = true;
             MeasuringStarted.TrySetResult();
             using var timelineCts = new CancellationTokenSource();
             var timeline = RunTimelineAsync(timelineCts.Token);
@@ -120,12 +126,17 @@ internal sealed class ScenarioRunner
             _measureEnd = Clock.GetTimestamp();
             State = "draining";
             await StopWorkersAndDrainAsync(cancelLeftovers: true);
+
+            // Out-of-band steps (pushes, recoveries) stay recorded through the drain, as the answers to
+            // measured invocations do: a push that a measured update caused may arrive after the last phase.
+            _measuring = false;
             await timelineCts.CancelAsync();
             await timeline;
             AddTimelinePoint();
         }
         finally
         {
+            _measuring = false;
             MeasuringStarted.TrySetResult();
             State = "done";
         }

@@ -123,6 +123,14 @@ public sealed record CpuStats
     public (int Gen0, int Gen1, int Gen2) ClientCollections { get; init; }
     /// <summary>Client time paused for GC during measurement.</summary>
     public TimeSpan ClientGcPause { get; init; }
+    /// <summary>Hub bytes received by every raw connection during measurement, per invocation (acks and pushes).</summary>
+    public double BytesToClientPerMessage { get; init; }
+    /// <summary>Hub bytes sent by every raw connection during measurement, per invocation.</summary>
+    public double BytesFromClientPerMessage { get; init; }
+    /// <summary>Bytes the servers allocated during measurement (their Prometheus counter), if readable.</summary>
+    public long? ServerAllocatedBytes { get; init; }
+    /// <summary>Server bytes allocated per invocation.</summary>
+    public double? ServerAllocatedBytesPerMessage { get; init; }
     /// <summary>Server process CPU time during measurement, if a PID was given.</summary>
     public TimeSpan? ServerCpu { get; init; }
     /// <summary>Server CPU per invocation, µs.</summary>

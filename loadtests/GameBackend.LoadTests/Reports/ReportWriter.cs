@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using GameBackend.LoadTests.Engine;
+using GameBackend.LoadTests.Scenarios;
 
 namespace GameBackend.LoadTests.Reports;
 
@@ -59,6 +60,8 @@ public static class ReportWriter
         r.Stats.BytesIn.ToString(Inv), r.Stats.BytesOut.ToString(Inv), Codes(r.Stats.StatusCodes),
     ];
 
+    private static string Summary(LatencyStats l) => $"p50 {F(l.Percent50)} ms, p99 {F(l.Percent99)} ms, max {F(l.MaxMs)} ms";
+
     internal static string F(double v, int digits = 3) => v.ToString("F" + digits.ToString(Inv), Inv);
 
     private static string Codes(IReadOnlyDictionary<string, long> codes) =>
@@ -80,6 +83,16 @@ public static class ReportWriter
             yield return ("server cpu", $"{server.TotalSeconds.ToString("F2", Inv)} s = {F(r.Cpu.ServerMicrosPerMessage ?? 0, 1)} µs/message");
         }
 
+        if (r.Cpu.ServerAllocatedBytesPerMessage is { } allocated)
+        {
+            yield return ("server allocated", $"{F(allocated, 0)} B/message ({(r.Cpu.ServerAllocatedBytes ?? 0) / 1048576.0:F1} MiB, dotnet_gc_heap_total_allocated_bytes from /metrics)");
+        }
+
+        if (r.Cpu.BytesToClientPerMessage > 0 || r.Cpu.BytesFromClientPerMessage > 0)
+        {
+            yield return ("bytes per message", $"{F(r.Cpu.BytesToClientPerMessage, 0)} B to the client (acks + pushes), {F(r.Cpu.BytesFromClientPerMessage, 0)} B from it");
+        }
+
         if (r.Cpu.ServerRssBeforeBytes is { } before && r.Cpu.ServerRssAfterBytes is { } after)
         {
             yield return ("server rss", $"{before / 1048576.0:F1} MiB -> {after / 1048576.0:F1} MiB");
@@ -91,6 +104,21 @@ public static class ReportWriter
             if (s.ScheduleLag.Count > 0)
             {
                 yield return ($"{s.Name} schedule lag", $"p50 {F(s.ScheduleLag.Percent50)} ms, p99 {F(s.ScheduleLag.Percent99)} ms, max {F(s.ScheduleLag.MaxMs)} ms (client-side, included in latency)");
+            }
+
+            if (s.Steps.FirstOrDefault(x => x.Name == ScenarioThresholds.PushStep) is { } push)
+            {
+                yield return ($"{s.Name} push delivery", $"{Summary(push.Ok.Latency)} over {push.Ok.Count} deliveries (spawnedAt -> receipt, per watcher), duplicates {push.Fail.StatusCodes.GetValueOrDefault(CrowdScenario.Duplicate)}");
+            }
+
+            if (s.Steps.FirstOrDefault(x => x.Name == Reconnector.RecoveryStep) is { } recovery)
+            {
+                yield return ($"{s.Name} recovery", $"{Summary(recovery.Ok.Latency)} over {recovery.Ok.Count} losses (connection loss -> first accepted fix)");
+            }
+
+            if (s.Fail.StatusCodes.GetValueOrDefault(Reconnector.OutageStatus) is > 0 and var outage)
+            {
+                yield return ($"{s.Name} outage failures", $"{outage} of {s.Fail.Count} failures ({Reconnector.OutageStatus}: not sent or lost while reconnecting)");
             }
 
             foreach (var kv in s.Metrics)

@@ -53,12 +53,61 @@ public sealed record LoadTestOptions
     /// <summary>sponsor-api: admin key for <c>POST /api/sponsors</c>.</summary>
     public string? AdminKey { get; init; }
 
-    /// <summary>Optional thresholds from the command line.</summary>
+    /// <summary>Ack p99 threshold, ms; null: the project's target (<see cref="Targets.AckP99Ms"/>) unless defaults are off.</summary>
     public double? MaxP99Ms { get; init; }
 
-    /// <summary>Optional thresholds from the command line.</summary>
+    /// <summary>Failure threshold, percent; null: <see cref="Targets.FailPercent"/> unless defaults are off.</summary>
     public double? MaxFailPercent { get; init; }
+
+    /// <summary>Push delivery p99 threshold (crowd), ms; null: <see cref="Targets.PushP99Ms"/> unless defaults are off.</summary>
+    public double? MaxPushP99Ms { get; init; }
+
+    /// <summary>Apply the project's targets where no explicit threshold was given (<c>--no-default-thresholds</c> turns this off).</summary>
+    public bool DefaultThresholds { get; init; } = true;
+
+    /// <summary>
+    /// Every server to spread players over (a cluster's nodes); the first is <see cref="Target"/>. A player
+    /// whose node dies reconnects to the next one in the list.
+    /// </summary>
+    public IReadOnlyList<Uri> Targets { get; init; } = [];
+
+    /// <summary>The target of player <paramref name="index"/> (round robin over <see cref="Targets"/>).</summary>
+    public Uri TargetFor(int index) => Targets.Count == 0 ? Target : Targets[index % Targets.Count];
+
+    /// <summary>Reconnect with backoff when a connection drops (and log in again if the token is refused).</summary>
+    public bool Reconnect { get; init; } = true;
+
+    /// <summary>Reconnect delays (null: the SDK's 0, 1, 2, 5, 10, 20, 30 s); each ±20 % jitter.</summary>
+    public IReadOnlyList<TimeSpan>? ReconnectDelays { get; init; }
+
+    /// <summary>crowd: side of the square the festival fills, metres (cells are 200 m: 300 m spans ~4).</summary>
+    public double AreaMeters { get; init; } = 300;
+
+    /// <summary>crowd, session: chance per accepted update to throw at a creature within <see cref="CaptureRangeMeters"/>.</summary>
+    public double CaptureProbability { get; init; } = 0.1;
+
+    /// <summary>crowd, session: throw only at creatures this close, metres (the server's encounter range is 50 m).</summary>
+    public double CaptureRangeMeters { get; init; } = 40;
+
+    /// <summary>session: location updates per walk (a visit walks twice, before and after the reconnect).</summary>
+    public int SessionSteps { get; init; } = 5;
+
+    /// <summary>session: time between a visitor's updates.</summary>
+    public TimeSpan SessionStepInterval { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>The hub URL.</summary>
     public Uri HubUrl => GameApi.HubUrl(Target);
+}
+
+/// <summary>The project's performance targets (docs/loadtests.md): the default thresholds.</summary>
+public static class Targets
+{
+    /// <summary>Ack latency p99, ms.</summary>
+    public const double AckP99Ms = 50;
+
+    /// <summary>Failed invocations, percent.</summary>
+    public const double FailPercent = 0;
+
+    /// <summary>Push delivery latency p99 (spawn to receipt), ms.</summary>
+    public const double PushP99Ms = 250;
 }

@@ -19,6 +19,8 @@ public static class WalkersScenario
     {
         var players = Array.Empty<Player>();
         var walkers = Array.Empty<Walker>();
+        var reconnects = new ReconnectStats();
+        ScenarioInitContext? initContext = null;
 
         return Scenario.Create(name, async ctx =>
             {
@@ -26,7 +28,12 @@ public static class WalkersScenario
                 var player = players[index];
                 var walker = walkers[index];
                 Task<Completion> pending;
+                RawHubConnection connection;
                 int sent;
+                if (player.Reconnecting)
+                {
+                    return Response.Fail(Reconnector.OutageStatus);
+                }
 
                 // One lock per walker (never contended across players) keeps seq order on the wire.
                 lock (walker)
@@ -35,50 +42,83 @@ public static class WalkersScenario
                     var buffer = GamePayloads.ScratchBuffer;
                     GamePayloads.WriteLocationUpdate(options.Protocol, buffer, fix);
                     sent = buffer.WrittenCount;
-                    pending = player.Connection.InvokeAsync(HubMethods.UpdateLocation, buffer.WrittenSpan, 1, ctx.CancellationToken);
+                    connection = player.Connection;
+                    pending = connection.InvokeAsync(HubMethods.UpdateLocation, buffer.WrittenSpan, 1, ctx.CancellationToken);
                 }
 
                 return await Step.Run("update", ctx, async () =>
                 {
-                    var completion = await pending;
+                    // Awaited inline (not through a helper) so an update costs no extra state machine.
+                    Completion completion;
+                    try
+                    {
+                        completion = await pending;
+                    }
+                    catch (HubConnectionClosedException ex)
+                    {
+                        return Outage(ex, sent);
+                    }
+
                     if (completion.IsError)
                     {
                         return Response.Fail(HubError, completion.Error, completion.FrameBytes, sent);
                     }
 
                     var (accepted, reason) = GamePayloads.ReadAck(options.Protocol, completion.Result);
-                    return accepted
-                        ? Response.Ok("accepted", completion.FrameBytes, sent)
-                        : Response.Fail(reason ?? "rejected", reason, completion.FrameBytes, sent);
+                    if (!accepted)
+                    {
+                        return Response.Fail(reason ?? "rejected", reason, completion.FrameBytes, sent);
+                    }
+
+                    player.Accepted(connection, initContext, ctx.TimeProvider);
+                    return Response.Ok("accepted", completion.FrameBytes, sent);
                 });
             })
             .WithInit(async init =>
             {
+                initContext = init;
                 players = await Players.ConnectAsync(options, options.Connections, name, init.CancellationToken);
                 var seqBase = Players.SeqBase(init.TimeProvider);
                 walkers = players.Select(p => new Walker(Seeds.Combine(init.Seed, p.Index), options.Centre, seqBase: seqBase)).ToArray();
+                foreach (var p in players)
+                {
+                    Reconnector.Watch(p, options, init, reconnects);
+                }
             })
-            .WithClean(async _ => await Players.DisposeAsync(players))
+            .WithClean(async init =>
+            {
+                await Players.DisposeAsync(players);
+                reconnects.Report(init);
+            })
             .WithWarmUpDuration(options.WarmUp)
             .WithMaxInFlight(options.MaxInFlight)
             .WithLoadSimulations(Simulation.Inject(options.Rate, TimeSpan.FromSeconds(1), options.Duration))
-            .WithThresholds(CommonThresholds(options));
+            .WithThresholds(ScenarioThresholds.For(options, ackTarget: true));
     }
 
-    /// <summary>Thresholds given on the command line.</summary>
-    public static Threshold[] CommonThresholds(LoadTestOptions options)
+    /// <summary>Failure threshold (explicit or the 0 % target) and an explicit p99, for scenarios without an ack target.</summary>
+    public static Threshold[] CommonThresholds(LoadTestOptions options) => ScenarioThresholds.For(options, ackTarget: false);
+
+    /// <summary>
+    /// Awaits an update's completion and turns it into a response: a connection that is down (or went down
+    /// while the update was in flight) fails as <see cref="Reconnector.OutageStatus"/>, counted apart from
+    /// server errors; the first accepted fix after a loss records the recovery time.
+    /// </summary>
+    internal static Response Outage(HubConnectionClosedException ex, int sent) => Response.Fail(Reconnector.OutageStatus, ex.Message, 0, sent);
+
+    /// <summary>The same as an awaitable helper, for paths that are not hot (session).</summary>
+    internal static async Task<(Response Response, Completion Completion)> AwaitUpdateAsync(Task<Completion> pending, int sent)
     {
-        var list = new List<Threshold>();
-        if (options.MaxP99Ms is { } p99)
+        Completion completion;
+        try
         {
-            list.Add(Threshold.P99Below(p99));
+            completion = await pending;
+        }
+        catch (HubConnectionClosedException ex)
+        {
+            return (Response.Fail(Reconnector.OutageStatus, ex.Message, 0, sent), default);
         }
 
-        if (options.MaxFailPercent is { } fail)
-        {
-            list.Add(Threshold.FailPercentAtMost(fail));
-        }
-
-        return [.. list];
+        return (completion.IsError ? Response.Fail(HubError, completion.Error, completion.FrameBytes, sent) : Response.Ok("accepted", completion.FrameBytes, sent), completion);
     }
 }

@@ -42,6 +42,15 @@ public sealed class RawHubConnection : IAsyncDisposable
         Protocol = protocol;
     }
 
+    private static long s_totalBytesSent;
+    private static long s_totalBytesReceived;
+
+    /// <summary>Bytes written by every connection of this process (the report's bytes per update).</summary>
+    public static long TotalBytesSent => Volatile.Read(ref s_totalBytesSent);
+
+    /// <summary>Bytes read by every connection of this process.</summary>
+    public static long TotalBytesReceived => Volatile.Read(ref s_totalBytesReceived);
+
     /// <summary>The protocol negotiated in the handshake.</summary>
     public HubProtocol Protocol { get; }
 
@@ -248,6 +257,7 @@ public sealed class RawHubConnection : IAsyncDisposable
                     {
                         await _socket.SendAsync(frame.Buffer.AsMemory(0, frame.Length), type, true, _closed.Token);
                         Interlocked.Add(ref _bytesSent, frame.Length);
+                        Interlocked.Add(ref s_totalBytesSent, frame.Length);
                         frame.Return();
                         break;
                     }
@@ -261,6 +271,7 @@ public sealed class RawHubConnection : IAsyncDisposable
                 {
                     await _socket.SendAsync(batch.AsMemory(0, filled), type, true, _closed.Token);
                     Interlocked.Add(ref _bytesSent, filled);
+                    Interlocked.Add(ref s_totalBytesSent, filled);
                 }
             }
         }
@@ -304,6 +315,7 @@ public sealed class RawHubConnection : IAsyncDisposable
                 }
 
                 Interlocked.Add(ref _bytesReceived, r.Count);
+                Interlocked.Add(ref s_totalBytesReceived, r.Count);
                 filled = ProcessBuffer(buffer, filled + r.Count);
             }
         }
