@@ -19,7 +19,8 @@ public sealed class LoadScenarioSmokeTests
     {
         await using var server = await TestServer.StartAsync();
         var (code, output) = await RunAsync(server, "--scenario", "walkers", "--protocol", protocol, "--connections", "20",
-            "--rate", "40", "--duration", "2s", "--warmup", "500ms", "--max-fail-pct", "0");
+            // Clean means no failed invocation; latency is measured by benchmarks, never asserted here.
+            "--rate", "40", "--duration", "2s", "--warmup", "500ms", "--no-default-thresholds", "--max-fail-pct", "0");
         Assert.True(code == 0, output);
         Assert.Contains("accepted=", output, StringComparison.Ordinal);
     }
