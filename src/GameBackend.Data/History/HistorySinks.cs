@@ -43,10 +43,18 @@ internal static class Sql
     public static DateTime Utc(DateTimeOffset value) => value.UtcDateTime;
 }
 
-/// <summary>Positions: binary COPY into a transaction-scoped staging table, then a de-duplicating
-/// insert into the partitioned table. COPY is ~5× faster than batched INSERTs (docs/history.md).</summary>
+/// <summary>
+/// Positions: binary COPY straight into the partitioned table, the point written as EWKB. A batch
+/// that holds a row already stored (a replayed spill file or journal segment, a fix accepted twice
+/// across a failover) violates the primary key; that batch alone is rolled back to a savepoint and
+/// written through a transaction-scoped staging table and a de-duplicating insert. The direct path
+/// spares PostgreSQL a temporary table, a second copy of every row and a point conversion per row:
+/// under load it was the ingest's bottleneck (docs/benchmarks.md).
+/// </summary>
 internal sealed class PositionSink : IRecordSink<PositionSample>
 {
+    private const string Columns = "player_id, seq, server_time, device_time, geog, accuracy, heading, speed, course, accel_x, accel_y, accel_z, cell_id";
+
     public string Kind => "positions";
 
     public JsonTypeInfo<PositionSample> JsonType => HistoryJsonContext.Default.PositionSample;
@@ -55,42 +63,27 @@ internal sealed class PositionSink : IRecordSink<PositionSample>
 
     public async Task<int> WriteAsync(NpgsqlConnection connection, NpgsqlTransaction tx, ReadOnlyMemory<PositionSample> batch, CancellationToken ct)
     {
+        await tx.SaveAsync("direct", ct);
+        try
+        {
+            var copied = await CopyAsync(connection, $"copy position_samples ({Columns}) from stdin (format binary)", batch, pointAsEwkb: true, ct);
+            await tx.ReleaseAsync("direct", ct);
+            return copied;
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            await tx.RollbackAsync("direct", ct);
+        }
+
         await Sql.ExecuteAsync(connection, tx, """
             create temp table stage_positions (
                 player_id text, seq bigint, server_time timestamptz, device_time timestamptz,
                 lon float8, lat float8, accuracy real, heading real, speed real, course real,
                 accel_x real, accel_y real, accel_z real, cell_id text) on commit drop
             """, ct);
-
-        await using (var importer = await connection.BeginBinaryImportAsync(
-            "copy stage_positions from stdin (format binary)", ct))
-        {
-            for (var i = 0; i < batch.Length; i++)
-            {
-                var s = batch.Span[i];
-                await importer.StartRowAsync(ct);
-                await importer.WriteAsync(s.PlayerId, NpgsqlDbType.Text, ct);
-                await importer.WriteAsync(s.Seq, NpgsqlDbType.Bigint, ct);
-                await importer.WriteAsync(s.ServerTime.UtcDateTime, NpgsqlDbType.TimestampTz, ct);
-                await importer.WriteAsync(s.DeviceTime.UtcDateTime, NpgsqlDbType.TimestampTz, ct);
-                await importer.WriteAsync(s.Longitude, NpgsqlDbType.Double, ct);
-                await importer.WriteAsync(s.Latitude, NpgsqlDbType.Double, ct);
-                await WriteRealAsync(importer, s.Accuracy, ct);
-                await WriteRealAsync(importer, s.Heading, ct);
-                await WriteRealAsync(importer, s.Speed, ct);
-                await WriteRealAsync(importer, s.Course, ct);
-                await WriteRealAsync(importer, s.AccelX, ct);
-                await WriteRealAsync(importer, s.AccelY, ct);
-                await WriteRealAsync(importer, s.AccelZ, ct);
-                await importer.WriteAsync(s.CellId, NpgsqlDbType.Text, ct);
-            }
-
-            await importer.CompleteAsync(ct);
-        }
-
-        return await Sql.ExecuteAsync(connection, tx, """
-            insert into position_samples (player_id, seq, server_time, device_time, geog, accuracy, heading,
-                                          speed, course, accel_x, accel_y, accel_z, cell_id)
+        await CopyAsync(connection, "copy stage_positions from stdin (format binary)", batch, pointAsEwkb: false, ct);
+        return await Sql.ExecuteAsync(connection, tx, $"""
+            insert into position_samples ({Columns})
             select player_id, seq, server_time, device_time,
                    ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geography,
                    accuracy, heading, speed, course, accel_x, accel_y, accel_z, cell_id
@@ -99,8 +92,63 @@ internal sealed class PositionSink : IRecordSink<PositionSample>
             """, ct);
     }
 
+    private static async Task<int> CopyAsync(NpgsqlConnection connection, string copy, ReadOnlyMemory<PositionSample> batch, bool pointAsEwkb, CancellationToken ct)
+    {
+        // One buffer for every row: each write is awaited, so Npgsql is done with it before the next.
+        var ewkb = new byte[25];
+        await using var importer = await connection.BeginBinaryImportAsync(copy, ct);
+        for (var i = 0; i < batch.Length; i++)
+        {
+            var s = batch.Span[i];
+            await importer.StartRowAsync(ct);
+            await importer.WriteAsync(s.PlayerId, NpgsqlDbType.Text, ct);
+            await importer.WriteAsync(s.Seq, NpgsqlDbType.Bigint, ct);
+            await importer.WriteAsync(s.ServerTime.UtcDateTime, NpgsqlDbType.TimestampTz, ct);
+            await importer.WriteAsync(s.DeviceTime.UtcDateTime, NpgsqlDbType.TimestampTz, ct);
+            if (pointAsEwkb)
+            {
+                // Binary COPY hands each field to the column type's receive function; geography's
+                // takes (E)WKB, so the bytes go as they are.
+                PointEwkb.Write(ewkb, s.Longitude, s.Latitude);
+                await importer.WriteAsync(ewkb, NpgsqlDbType.Bytea, ct);
+            }
+            else
+            {
+                await importer.WriteAsync(s.Longitude, NpgsqlDbType.Double, ct);
+                await importer.WriteAsync(s.Latitude, NpgsqlDbType.Double, ct);
+            }
+
+            await WriteRealAsync(importer, s.Accuracy, ct);
+            await WriteRealAsync(importer, s.Heading, ct);
+            await WriteRealAsync(importer, s.Speed, ct);
+            await WriteRealAsync(importer, s.Course, ct);
+            await WriteRealAsync(importer, s.AccelX, ct);
+            await WriteRealAsync(importer, s.AccelY, ct);
+            await WriteRealAsync(importer, s.AccelZ, ct);
+            await importer.WriteAsync(s.CellId, NpgsqlDbType.Text, ct);
+        }
+
+        return (int)await importer.CompleteAsync(ct);
+    }
+
     private static Task WriteRealAsync(NpgsqlBinaryImporter importer, float? value, CancellationToken ct) =>
         value is { } v ? importer.WriteAsync(v, NpgsqlDbType.Real, ct) : importer.WriteNullAsync(ct);
+}
+
+/// <summary>A WGS84 point as little-endian EWKB (with its SRID), PostGIS's binary form.</summary>
+internal static class PointEwkb
+{
+    private const uint PointWithSrid = 1 | 0x20000000;
+    private const uint Wgs84 = 4326;
+
+    public static void Write(Span<byte> into, double longitude, double latitude)
+    {
+        into[0] = 1; // little-endian
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(into[1..], PointWithSrid);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(into[5..], Wgs84);
+        System.Buffers.Binary.BinaryPrimitives.WriteDoubleLittleEndian(into[9..], longitude);
+        System.Buffers.Binary.BinaryPrimitives.WriteDoubleLittleEndian(into[17..], latitude);
+    }
 }
 
 internal sealed class SpawnSink : IRecordSink<SpawnRecord>

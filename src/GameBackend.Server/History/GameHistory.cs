@@ -30,6 +30,18 @@ public interface IGameHistory
     void ZoneVisit(in ZoneVisitEvent visit);
 }
 
+/// <summary>History rows built from what the game produces.</summary>
+internal static class HistoryRows
+{
+    // Device clocks lie; the history column still needs a representable time.
+    private const long MaxUnixMs = 253_402_300_799_999;
+
+    public static PositionSample Position(string playerId, Domain.Movement.LocationFix fix, string cellId) => new(
+        playerId, fix.Seq, DateTimeOffset.FromUnixTimeMilliseconds(fix.ServerTimeMs), DateTimeOffset.FromUnixTimeMilliseconds(Math.Clamp(fix.DeviceTimeMs, 0, MaxUnixMs)),
+        fix.Latitude, fix.Longitude, (float?)fix.Accuracy, (float?)fix.Heading, (float?)fix.Speed, (float?)fix.Course,
+        (float?)fix.AccelX, (float?)fix.AccelY, (float?)fix.AccelZ, cellId);
+}
+
 internal sealed partial class PostgresGameHistory(HistoryWriter writer, ILogger<PostgresGameHistory> logger) : IGameHistory
 {
     public bool Enabled => true;

@@ -28,9 +28,6 @@ internal sealed partial class PlayerGrain(
     SiloDeaths siloDeaths,
     ILogger<PlayerGrain> logger) : Grain, IPlayerGrain
 {
-    // Device clocks lie; the history column still needs a representable time.
-    private const long MaxUnixMs = 253_402_300_799_999;
-
     // The one goodbye a stopping node's player grains send: short, they must not hold the stop up.
     private static readonly TimeSpan GoodbyeTimeout = TimeSpan.FromMilliseconds(250);
 
@@ -62,7 +59,10 @@ internal sealed partial class PlayerGrain(
     private IGrainTimer? _presenceTimer;
     private int _siloDeathsSeen;
 
-    private string PlayerId => this.GetPrimaryKeyString();
+    // Read from the grain id once: GetPrimaryKeyString builds a new string on every call.
+    private string PlayerId => _playerId ??= this.GetPrimaryKeyString();
+
+    private string? _playerId;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -98,7 +98,7 @@ internal sealed partial class PlayerGrain(
         await LeaveAllCells();
     }
 
-    // Every accepted fix awaits its journal batch: the state machine comes from a pool.
+    // Completes synchronously unless the fix crosses a boundary; then the state machine comes from a pool.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<LocationResult> UpdateLocation(LocationFix fix, long knownNearbyVersion, long knownViewVersion)
     {
@@ -143,12 +143,9 @@ internal sealed partial class PlayerGrain(
 
         if (history.Enabled)
         {
+            // The position row itself is written by the hub once this answer is back (outside the
+            // grain: awaiting the journal here held the turn and cost a scheduler hop per fix).
             RecordZones(position, fix.ServerTimeMs, changed);
-            // Durable (handed to the OS in the journal's next group write) before the ack.
-            await history.PositionAsync(new PositionSample(
-                PlayerId, fix.Seq, DateTimeOffset.FromUnixTimeMilliseconds(fix.ServerTimeMs), DateTimeOffset.FromUnixTimeMilliseconds(Math.Clamp(fix.DeviceTimeMs, 0, MaxUnixMs)),
-                fix.Latitude, fix.Longitude, (float?)fix.Accuracy, (float?)fix.Heading, (float?)fix.Speed, (float?)fix.Course,
-                (float?)fix.AccelX, (float?)fix.AccelY, (float?)fix.AccelZ, _cellText!));
         }
 
         // Most fixes change nothing near: no list is built, nothing is allocated for it.

@@ -8,11 +8,13 @@ namespace GameBackend.Server.Realtime;
 /// at a time in the order they arrived, and what the connection was last told (nearby set and
 /// view versions, and the cell groups it joined).
 /// </summary>
-internal sealed class ConnectionSession(IPlayerGrain player)
+internal sealed class ConnectionSession(string playerId, IPlayerGrain player)
 {
     // SemaphoreSlim queues asynchronous waiters first in, first out: fixes leave in arrival order.
     private readonly SemaphoreSlim _gate = new(1, 1);
     private int _queued;
+
+    public string PlayerId { get; } = playerId;
 
     public IPlayerGrain Player { get; } = player;
 

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using GameBackend.Contracts;
+using GameBackend.Server.History;
 using GameBackend.Server.Hosting;
 using GameBackend.Server.Players;
 using GameBackend.Server.Telemetry;
@@ -18,7 +19,13 @@ namespace GameBackend.Server.Realtime;
 /// every invocation of the hot path.
 /// </summary>
 public sealed partial class GameHub(
-    IGrainFactory grains, GameClock clock, GameMetrics metrics, ConnectionDrain drain, IOptions<TransportOptions> transport, ILogger<GameHub> logger) : Hub
+    IGrainFactory grains,
+    GameClock clock,
+    GameMetrics metrics,
+    ConnectionDrain drain,
+    IGameHistory history,
+    IOptions<TransportOptions> transport,
+    ILogger<GameHub> logger) : Hub
 {
     /// <summary>
     /// Validates and applies one fix; answers with the ack, and with what is near when that changed
@@ -94,8 +101,16 @@ public sealed partial class GameHub(
     /// <summary>One fix through the player grain, in this connection's turn; joins the cell groups of a changed view.</summary>
     private async Task<LocationAck> Apply(ConnectionSession session, LocationUpdate update)
     {
-        var result = await UpdatePlayer(session.Player, WireMapper.ToFix(update, NowMs()), session.NearbyVersion, session.ViewVersion);
+        var fix = WireMapper.ToFix(update, NowMs());
+        var result = await UpdatePlayer(session.Player, fix, session.NearbyVersion, session.ViewVersion);
         metrics.LocationUpdate(result.Reason);
+        if (result.Accepted && history.Enabled)
+        {
+            // Durable before the ack: the row is in this node's journal (one group write for many
+            // fixes) when the await returns. Rows are keyed by (player, seq), so a retried fix is one row.
+            await history.PositionAsync(HistoryRows.Position(session.PlayerId, fix, result.CellId!));
+        }
+
         session.CellId = result.CellId;
         if (result.View is { } view)
         {
@@ -245,8 +260,8 @@ public sealed partial class GameHub(
                 return raced;
             }
 
-            session = new ConnectionSession(
-                grains.GetGrain<IPlayerGrain>(Context.UserIdentifier ?? throw new HubException("The access token carries no player id.")));
+            var playerId = Context.UserIdentifier ?? throw new HubException("The access token carries no player id.");
+            session = new ConnectionSession(playerId, grains.GetGrain<IPlayerGrain>(playerId));
             Context.Items[typeof(ConnectionSession)] = session;
             return session;
         }
