@@ -12,7 +12,7 @@
 #
 # Reports (txt/md/csv/html) go to reports/bench-<timestamp>/. Services come from scripts/services.sh.
 # SERVER_ENV="NAME=value ..." adds settings to the server (e.g. SERVER_ENV="DOTNET_gcServer=0").
-# WARMUP (default 5s; 30s for many) and DURATION (rate-search, default 20s) set the windows. A fresh
+# WARMUP (default 5s; 30s for many; BASELINE_WARMUP for the bare hub of rate-search) and DURATION (rate-search, default 20s) set the windows. A fresh
 # server fills its world over Game:Spawning:AmbientFillTime (60 s): WARMUP=70s measures a filled world.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,7 +52,8 @@ case "$mode" in
   rate-search)
     for protocol in ${PROTOCOLS:-msgpack json}; do
       for rate in ${RATES:-2000 4000 6000 8000 10000 14000 18000}; do
-        $runner --baseline --protocol "$protocol" --connections 2000 --rate "$rate" --duration "${DURATION:-20s}" --warmup "${WARMUP:-5s}" \
+        # The bare hub has no world to fill: BASELINE_WARMUP (default WARMUP) only has to cover JIT tiering.
+        $runner --baseline --protocol "$protocol" --connections 2000 --rate "$rate" --duration "${DURATION:-20s}" --warmup "${BASELINE_WARMUP:-${WARMUP:-5s}}" \
           --seed 1 --report "$out" --report-name "baseline-$protocol-$rate" --no-progress --max-p99-ms 50 --max-fail-pct 0 | tail -n 8 || true
         start_server
         $runner --target "http://127.0.0.1:$port" --scenario walkers --protocol "$protocol" --connections 2000 --rate "$rate" \

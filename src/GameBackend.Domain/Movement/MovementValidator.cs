@@ -45,6 +45,13 @@ public sealed class MovementValidator(MovementRules rules)
 
     public FixVerdict Apply(in LocationFix fix)
     {
+        // The very fix accepted last, again (same sequence, server time and reading): a call repeated
+        // because its answer was lost with a departing node. Idempotent: accepted, nothing changes.
+        if (Last is { } previous && fix == previous)
+        {
+            return FixVerdict.Accept;
+        }
+
         var now = fix.ServerTimeMs;
         if (!TakeRateToken(now))
         {

@@ -351,11 +351,16 @@ internal sealed partial class CellGrain(
         cellEvent = cellEvent with { Version = ++_version };
         broadcast.Publish(CellKey, cellEvent);
         var staleHere = false;
+        var leaving = false;
         foreach (var (silo, (node, _)) in _nodes)
         {
             if (silo.Equals(replicas.Silo))
             {
                 staleHere = !replicas.Apply(CellKey, cellEvent);
+            }
+            else if (siloDeaths.IsLeaving(silo))
+            {
+                leaving = true; // its players re-register from wherever their grains come back
             }
             else
             {
@@ -367,6 +372,11 @@ internal sealed partial class CellGrain(
         {
             // No replica here means no live watcher here (see CellReplicas): goodbyes were lost.
             Forget(w => w.Node.Silo.Equals(replicas.Silo) && w.Since < cellEvent.Version);
+        }
+
+        if (leaving)
+        {
+            Forget(w => siloDeaths.IsLeaving(w.Node.Silo));
         }
     }
 

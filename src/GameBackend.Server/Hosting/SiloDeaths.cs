@@ -39,6 +39,10 @@ public sealed class SiloDeaths(IClusterMembershipService membership, ILocalSiloD
     public bool IsDead(SiloAddress silo) =>
         membership.CurrentSnapshot.Members.TryGetValue(silo, out var member) && member.Status == SiloStatus.Dead;
 
+    /// <summary>Whether <paramref name="silo"/> is stopping or dead: its grains are leaving, and messages to it only fail.</summary>
+    public bool IsLeaving(SiloAddress silo) =>
+        membership.CurrentSnapshot.Members.TryGetValue(silo, out var member) && member.Status is SiloStatus.ShuttingDown or SiloStatus.Stopping or SiloStatus.Dead;
+
     /// <summary>
     /// Whether another node is active: when this one stops alone, its cells stop with it and
     /// goodbyes to them would only fail to find a node to run on.

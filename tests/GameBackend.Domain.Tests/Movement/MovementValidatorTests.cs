@@ -108,6 +108,21 @@ public sealed class MovementValidatorTests
     }
 
     [Fact]
+    public void The_last_accepted_fix_repeated_as_it_was_is_accepted_again_and_changes_nothing()
+    {
+        // A retried call whose first answer was lost: same seq, same server time, same reading.
+        var validator = new MovementValidator(new MovementRules { MaxUpdatesPerSecond = 1, RateBurst = 1 });
+        var fix = Fix(5, T0);
+        Assert.True(validator.Apply(fix).Accepted);
+        Assert.True(validator.Apply(fix).Accepted); // no rate token needed, no strike
+        Assert.Equal(fix, validator.Last);
+        Assert.Equal(0, validator.StrikesAt(T0));
+
+        // Anything else with that seq is still stale.
+        Assert.Equal(R.StaleSequence, validator.Apply(Fix(5, T0 + 2_000, lat: 48.86)).Reason);
+    }
+
+    [Fact]
     public void A_rejection_leaves_the_last_fix_in_place()
     {
         var validator = new MovementValidator(new MovementRules());
