@@ -50,17 +50,7 @@ public sealed partial class GameHub(
             };
         }
 
-        var hadTurn = false;
-        try
-        {
-            await session.WaitTurnAsync(Context.ConnectionAborted);
-            hadTurn = true;
-            return await Apply(session, update);
-        }
-        finally
-        {
-            session.Exit(hadTurn);
-        }
+        return await ApplyInTurn(session, update);
     }
 
     /// <summary>Client-to-server stream of fixes; rejected ones are reported with <c>locationRejected</c>.</summary>
@@ -75,26 +65,32 @@ public sealed partial class GameHub(
                 continue;
             }
 
-            // In the same queue as UpdateLocation calls of this connection: one order for both.
+            // In the same queue as UpdateLocation calls of this connection: one order for both. A
+            // stream sends one fix at a time, so it never needs shedding.
             session.TryEnter(int.MaxValue);
-            var hadTurn = false;
-            LocationAck ack;
-            try
-            {
-                await session.WaitTurnAsync(Context.ConnectionAborted);
-                hadTurn = true;
-                ack = await Apply(session, update);
-            }
-            finally
-            {
-                session.Exit(hadTurn);
-            }
+            var ack = await ApplyInTurn(session, update);
 
             if (!ack.Accepted)
             {
                 await Clients.Caller.SendAsync(
                     GameEvents.LocationRejected, new LocationRejected { Seq = update.Seq, Reason = ack.Reason ?? RejectReasons.Malformed });
             }
+        }
+    }
+
+    /// <summary>Waits for this connection's earlier fixes, then applies this one; follows a successful <see cref="ConnectionSession.TryEnter"/>.</summary>
+    private async Task<LocationAck> ApplyInTurn(ConnectionSession session, LocationUpdate update)
+    {
+        var hadTurn = false;
+        try
+        {
+            await session.WaitTurnAsync(Context.ConnectionAborted);
+            hadTurn = true;
+            return await Apply(session, update);
+        }
+        finally
+        {
+            session.Exit(hadTurn);
         }
     }
 
