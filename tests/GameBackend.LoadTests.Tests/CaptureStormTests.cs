@@ -23,7 +23,7 @@ public sealed class CaptureStormTests
     [InlineData(HubProtocol.MessagePack, true, false)]
     public async Task Exactly_one_player_captures_the_creature(HubProtocol protocol, bool buggyServer, bool expectPass)
     {
-        await using var app = await CreatureServer.StartAsync(buggyServer);
+        await using var app = await StubGameServer.StartAsync<CreatureHub>(s => s.AddSingleton(new CreatureState { Buggy = buggyServer }), Timeout, maxReceiveBytes: 1 << 20);
         var options = new LoadTestOptions
         {
             Target = app.Address,
@@ -49,7 +49,7 @@ public sealed class CaptureStormTests
     [InlineData(HubProtocol.MessagePack)]
     public async Task Large_results_spanning_many_websocket_frames_are_reassembled(HubProtocol protocol)
     {
-        await using var app = await CreatureServer.StartAsync(buggy: false);
+        await using var app = await StubGameServer.StartAsync<CreatureHub>(s => s.AddSingleton(new CreatureState { Buggy = false }), Timeout, maxReceiveBytes: 1 << 20);
         using var cts = new CancellationTokenSource(Timeout);
         await using var connection = await RawHubConnection.ConnectAsync(GameApi.HubUrl(app.Address), "t", protocol, cts.Token);
 
@@ -97,40 +97,5 @@ public sealed class CaptureStormTests
         public double Longitude = 13.405;
         public bool Buggy;
         public string? Winner;
-    }
-
-    private sealed class CreatureServer : IAsyncDisposable
-    {
-        private readonly WebApplication _app;
-
-        private CreatureServer(WebApplication app, Uri address)
-        {
-            _app = app;
-            Address = address;
-        }
-
-        public Uri Address { get; }
-
-        public static async Task<CreatureServer> StartAsync(bool buggy)
-        {
-            var builder = WebApplication.CreateSlimBuilder(["--urls", "http://127.0.0.1:0"]);
-            builder.Logging.SetMinimumLevel(LogLevel.Warning);
-            builder.Services.AddSingleton(new CreatureState { Buggy = buggy });
-            builder.Services.AddSignalR(o => o.MaximumReceiveMessageSize = 1 << 20).AddJsonProtocol().AddMessagePackProtocol();
-            var app = builder.Build();
-            app.UseWebSockets();
-            app.MapPost("/api/players/login", (LoginRequest r) => Results.Ok(new LoginResponse { PlayerId = r.DeviceId, Token = "t" }));
-            app.MapHub<CreatureHub>(HubMethods.Path);
-            await app.StartAsync().WaitAsync(Timeout);
-            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-            return new CreatureServer(app, new Uri(address));
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            await _app.StopAsync(cts.Token);
-            await _app.DisposeAsync();
-        }
     }
 }

@@ -29,7 +29,7 @@ public sealed class CrowdTests
     [InlineData(HubProtocol.MessagePack)]
     public async Task Push_latency_duplicates_and_throws_are_reported(HubProtocol protocol)
     {
-        await using var app = await FestivalServer.StartAsync();
+        await using var app = await StubGameServer.StartAsync<FestivalHub>(s => s.AddSingleton(new FestivalState()), Timeout);
         var folder = Path.Combine(Path.GetTempPath(), "loadtests-crowd-" + Guid.NewGuid().ToString("N"));
         var options = new LoadTestOptions
         {
@@ -68,8 +68,8 @@ public sealed class CrowdTests
             Assert.Equal(0, throws.Fail.Count);
             Assert.Equal(1 + 10, throws.Ok.StatusCodes[CaptureOutcomes.Captured]); // the shared one once, every pushed one
             Assert.Equal(4, throws.Ok.StatusCodes[CaptureOutcomes.AlreadyCaptured]);
-            Assert.Equal(5 + 5 * 2, app.State.Throws.Count); // the shared creature plus both pushed ones, per player
-            Assert.Equal(5, app.State.Throws.Count(t => t == "shared"));
+            Assert.Equal(5 + 5 * 2, app.Services.GetRequiredService<FestivalState>().Throws.Count); // the shared creature plus both pushed ones, per player
+            Assert.Equal(5, app.Services.GetRequiredService<FestivalState>().Throws.Count(t => t == "shared"));
 
             foreach (var ext in new[] { "txt", "md", "csv", "html" })
             {
@@ -97,7 +97,7 @@ public sealed class CrowdTests
     [InlineData(HubProtocol.MessagePack)]
     public async Task Ack_nearby_is_null_when_unchanged_and_a_list_when_sent(HubProtocol protocol)
     {
-        await using var app = await FestivalServer.StartAsync();
+        await using var app = await StubGameServer.StartAsync<FestivalHub>(s => s.AddSingleton(new FestivalState()), Timeout);
         using var cts = new CancellationTokenSource(Timeout);
         await using var connection = await RawHubConnection.ConnectAsync(GameApi.HubUrl(app.Address), "t", protocol, cts.Token);
 
@@ -181,42 +181,5 @@ public sealed class CrowdTests
     {
         public ConcurrentBag<string> Throws { get; } = [];
         public int SharedTaken;
-    }
-
-    private sealed class FestivalServer : IAsyncDisposable
-    {
-        private readonly WebApplication _app;
-
-        private FestivalServer(WebApplication app, Uri address)
-        {
-            _app = app;
-            Address = address;
-            State = app.Services.GetRequiredService<FestivalState>();
-        }
-
-        public Uri Address { get; }
-        public FestivalState State { get; }
-
-        public static async Task<FestivalServer> StartAsync()
-        {
-            var builder = WebApplication.CreateSlimBuilder(["--urls", "http://127.0.0.1:0"]);
-            builder.Logging.SetMinimumLevel(LogLevel.Warning);
-            builder.Services.AddSingleton(new FestivalState());
-            builder.Services.AddSignalR().AddJsonProtocol().AddMessagePackProtocol();
-            var app = builder.Build();
-            app.UseWebSockets();
-            app.MapPost("/api/players/login", (LoginRequest r) => Results.Ok(new LoginResponse { PlayerId = r.DeviceId, Token = "t" }));
-            app.MapHub<FestivalHub>(HubMethods.Path);
-            await app.StartAsync().WaitAsync(Timeout);
-            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-            return new FestivalServer(app, new Uri(address));
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            await _app.StopAsync(cts.Token);
-            await _app.DisposeAsync();
-        }
     }
 }
