@@ -62,4 +62,61 @@ public sealed class HistoryEndToEndTests
 
         Assert.Equal(5, rows);
     }
+
+    /// <summary>
+    /// A phone reporting four times a second is applied four times a second, but history keeps one
+    /// fix per <c>History:PositionSampleInterval</c> (1 s by default): the first fix, then the first
+    /// one at least a second after the last stored one. Zero keeps every fix.
+    /// </summary>
+    [Theory]
+    [InlineData(null, new long[] { 1, 5, 9, 13 })]
+    [InlineData("00:00:00", new long[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13 })]
+    public async Task History_keeps_one_position_per_sample_interval(string? interval, long[] stored)
+    {
+        await using var database = await TestDatabase.CreateAsync("gb_sample");
+        var settings = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Postgres"] = database.ConnectionString,
+            ["History:FlushInterval"] = "00:00:00.050",
+        };
+        if (interval is not null)
+        {
+            settings["History:PositionSampleInterval"] = interval; // null: the default
+        }
+
+        await using var server = await TestServer.StartAsync(settings);
+        await using var player = await server.ConnectPlayerAsync(WireProtocol.MessagePack);
+        var deviceTime = server.Time.GetUtcNow().ToUnixTimeMilliseconds();
+        for (var i = 0; i < 13; i++)
+        {
+            var ack = await player.UpdateAsync(new Contracts.LocationUpdate
+            {
+                Seq = i + 1, Timestamp = deviceTime + (i * 250), Latitude = 59.3293 + (i * 0.000002), Longitude = 18.0686,
+            });
+            Assert.True(ack.Accepted, ack.Reason);
+            server.Time.Advance(TimeSpan.FromMilliseconds(250));
+        }
+
+        // The last stored row is the thirteenth fix: once it is there, every earlier one is too (one journal, in order).
+        using var cts = new CancellationTokenSource(TestServer.Timeout);
+        while (await database.ScalarAsync<long>("select count(*) from position_samples where player_id = @p and seq = 13", ("p", player.PlayerId)) == 0)
+        {
+            await Task.Delay(50, cts.Token);
+        }
+
+        await using var connection = new NpgsqlConnection(database.ConnectionString);
+        await connection.OpenAsync(cts.Token);
+        await using var command = new NpgsqlCommand("select seq from position_samples where player_id = @p order by seq", connection);
+        command.Parameters.AddWithValue("p", player.PlayerId);
+        var seqs = new List<long>();
+        await using (var reader = await command.ExecuteReaderAsync(cts.Token))
+        {
+            while (await reader.ReadAsync(cts.Token))
+            {
+                seqs.Add(reader.GetInt64(0));
+            }
+        }
+
+        Assert.Equal(stored, seqs);
+    }
 }

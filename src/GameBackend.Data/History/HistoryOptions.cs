@@ -49,6 +49,15 @@ public sealed class HistoryOptions
     /// </summary>
     public TimeSpan JournalCommitWindow { get; set; } = TimeSpan.FromMilliseconds(1);
 
+    /// <summary>
+    /// Shortest time between two stored positions of one connection: a phone may send up to ten fixes
+    /// a second and the game applies every one, but history keeps at most one per interval (the
+    /// first fix after it has passed). A heatmap built from time-spaced samples weighs places by
+    /// time spent, not by how often a phone reports, and the ingest costs the same per player
+    /// whatever the phone's rate. Zero stores every accepted fix. Default 1 s.
+    /// </summary>
+    public TimeSpan PositionSampleInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Upper bound on the spill folder's size. Default 1 GiB.</summary>
     public long SpillMaxBytes { get; set; } = 1L << 30;
 
@@ -101,6 +110,11 @@ public sealed class HistoryOptionsValidator : IValidateOptions<HistoryOptions>
         if (options.SpillMaxBytes < 0)
         {
             errors.Add("History:SpillMaxBytes must not be negative.");
+        }
+
+        if (options.PositionSampleInterval < TimeSpan.Zero || options.PositionSampleInterval > TimeSpan.FromMinutes(1))
+        {
+            errors.Add("History:PositionSampleInterval must be between 0 and 1 minute.");
         }
 
         if (options.RetryBaseDelay <= TimeSpan.Zero || options.RetryMaxDelay < options.RetryBaseDelay)

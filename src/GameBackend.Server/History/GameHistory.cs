@@ -1,4 +1,5 @@
 using GameBackend.Data.History;
+using Microsoft.Extensions.Options;
 
 namespace GameBackend.Server.History;
 
@@ -10,6 +11,9 @@ namespace GameBackend.Server.History;
 public interface IGameHistory
 {
     bool Enabled { get; }
+
+    /// <summary>Shortest time between two stored positions of one connection (<c>History:PositionSampleInterval</c>), milliseconds.</summary>
+    long PositionSampleIntervalMs { get; }
 
     /// <summary>
     /// Records an accepted fix. The returned task completes once the row would survive a crash of
@@ -42,9 +46,11 @@ internal static class HistoryRows
         (float?)fix.AccelX, (float?)fix.AccelY, (float?)fix.AccelZ, cellId);
 }
 
-internal sealed partial class PostgresGameHistory(HistoryWriter writer, ILogger<PostgresGameHistory> logger) : IGameHistory
+internal sealed partial class PostgresGameHistory(HistoryWriter writer, IOptions<HistoryOptions> options, ILogger<PostgresGameHistory> logger) : IGameHistory
 {
     public bool Enabled => true;
+
+    public long PositionSampleIntervalMs { get; } = (long)options.Value.PositionSampleInterval.TotalMilliseconds;
 
     // TryAppend only fails when memory and spill are both full; the writer counts and logs that
     // (history.dropped metric), so here it is only surfaced at debug level to keep the hot path quiet.
@@ -98,6 +104,8 @@ internal sealed partial class PostgresGameHistory(HistoryWriter writer, ILogger<
 internal sealed class DisabledGameHistory : IGameHistory
 {
     public bool Enabled => false;
+
+    public long PositionSampleIntervalMs => 0;
 
     public ValueTask PositionAsync(in PositionSample sample) => default;
 

@@ -27,6 +27,9 @@ internal sealed class ConnectionSession(string playerId, IPlayerGrain player)
     /// <summary>The player's cell as of this connection's last answered fix.</summary>
     public string? CellId { get; set; }
 
+    /// <summary>Server time of the last fix of this connection stored in history (null: none yet).</summary>
+    public long? LastRecordedMs { get; set; }
+
     /// <summary>The cells whose groups this connection is in.</summary>
     public IReadOnlyList<string> Cells { get; set; } = [];
 

@@ -100,10 +100,13 @@ public sealed partial class GameHub(
         var fix = WireMapper.ToFix(update, NowMs());
         var result = await UpdatePlayer(session.Player, fix, session.NearbyVersion, session.ViewVersion);
         metrics.LocationUpdate(result.Reason);
-        if (result.Accepted && history.Enabled)
+        if (result.Accepted && history.Enabled &&
+            (session.LastRecordedMs is not { } last || fix.ServerTimeMs - last >= history.PositionSampleIntervalMs))
         {
+            // At most one stored fix per History:PositionSampleInterval (the game applied them all).
             // Durable before the ack: the row is in this node's journal (one group write for many
             // fixes) when the await returns. Rows are keyed by (player, seq), so a retried fix is one row.
+            session.LastRecordedMs = fix.ServerTimeMs;
             await history.PositionAsync(HistoryRows.Position(session.PlayerId, fix, result.CellId!));
         }
 

@@ -94,6 +94,8 @@ public sealed class ClusterNode : IAsyncDisposable
         info.Environment["Cluster__SiloPort"] = FreePort().ToString();
         info.Environment["Cluster__GatewayPort"] = FreePort().ToString();
         info.Environment["History__SpillDirectory"] = spill;
+        // Every accepted fix is stored, so "no accepted fix is lost" can be checked fix by fix.
+        info.Environment["History__PositionSampleInterval"] = "00:00:00";
         info.Environment["Logging__LogLevel__Default"] = "Warning";
         info.Environment["Logging__LogLevel__Orleans"] = "Warning";
         info.Environment["Logging__Console__FormatterName"] = "simple";
