@@ -25,6 +25,24 @@ public sealed class LoadScenarioSmokeTests
         Assert.Contains("accepted=", output, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A node at its connection cap turns the rest away with 503; the runner goes on with the players
+    /// that got in, fails the turns of the refused ones as <c>server.full</c> and says how many there were
+    /// (it used to abort the whole run, so a connection-count benchmark past the cap had no figures).
+    /// </summary>
+    [Fact]
+    public async Task Walkers_past_the_connection_cap_run_on_and_report_the_refused()
+    {
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string?> { ["Game:Transport:MaxConnections"] = "6" });
+        var (code, output) = await RunAsync(server, "--scenario", "walkers", "--connections", "10", "--setup-parallelism", "1",
+            "--rate", "20", "--duration", "2s", "--warmup", "0s", "--no-default-thresholds", "--max-fail-pct", "0");
+        Assert.True(code != 0, output); // 4 of 10 players never played: the failure threshold says so
+        Assert.Contains("connections refused", output, StringComparison.Ordinal);
+        Assert.Contains("4 of 10", output, StringComparison.Ordinal);
+        Assert.Contains("server.full=", output, StringComparison.Ordinal);
+        Assert.Contains("accepted=", output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Connect_storm_runs_clean_against_the_game_server()
     {

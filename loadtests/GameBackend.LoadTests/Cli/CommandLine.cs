@@ -62,6 +62,7 @@ public sealed record CommandLine
           --baseline             run the same traffic against a bare SignalR hub in a child process
           --baseline-delay-ms D  artificial delay of that hub
           --max-in-flight N      cap on concurrent requests; excess fails as client.overload (default 20000)
+          --setup-parallelism N  logins and connects at once while setting players up (default 32)
           --skip-negotiation     connect the WebSocket directly
           --no-reconnect         do not reconnect after a connection loss
           --center LAT,LON       centre of the walking area / festival (default 52.5200,13.4050)

@@ -34,6 +34,7 @@ public static class Settings
         new("--seed", "seed", true, v => { var s = Int("seed", v); return P("seed", o => o with { Seed = s }); }),
         new("--server-pid", "serverPid", true, v => { var n = PositiveInt("server-pid", v); return P("serverPid", o => o with { ServerPid = n }); }),
         new("--max-in-flight", "maxInFlight", true, v => { var n = PositiveInt("max-in-flight", v); return P("maxInFlight", o => o with { MaxInFlight = n }); }),
+        new("--setup-parallelism", "setupParallelism", true, v => { var n = PositiveInt("setup-parallelism", v); return P("setupParallelism", o => o with { SetupParallelism = n }); }),
         new("--skip-negotiation", "skipNegotiation", false, v => { var b = Bool("skipNegotiation", v); return P("skipNegotiation", o => o with { SkipNegotiation = b }); }),
         new("--no-reconnect", "reconnect", false, v => { var b = Bool("reconnect", v); return P("reconnect", o => o with { Reconnect = b }); }),
         new("--center", "centre", true, v =>

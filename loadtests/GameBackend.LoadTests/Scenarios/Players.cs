@@ -90,6 +90,46 @@ public static class Players
         return players;
     }
 
+    /// <summary>
+    /// Like <see cref="ConnectAsync"/>, but a connection the server turns away because it is full (503, its
+    /// connection cap) leaves a null in its place instead of ending the run: the scenario goes on with the
+    /// players that got in and fails the turns of the others. Any other failure still throws.
+    /// </summary>
+    public static async Task<(Player?[] Players, int Refused)> ConnectAvailableAsync(LoadTestOptions options, int count, string role, CancellationToken cancellationToken)
+    {
+        var players = new Player?[count];
+        var refused = 0;
+        try
+        {
+            await Parallel.ForAsync(0, count, new ParallelOptions { MaxDegreeOfParallelism = options.SetupParallelism, CancellationToken = cancellationToken }, async (i, ct) =>
+            {
+                try
+                {
+                    players[i] = await ConnectOneAsync(options, i, role, ct);
+                }
+                catch (Exception ex) when (IsServerFull(ex))
+                {
+                    Interlocked.Increment(ref refused);
+                }
+            });
+        }
+        catch
+        {
+            await DisposeAsync(players.OfType<Player>());
+            throw;
+        }
+
+        return (players, refused);
+    }
+
+    /// <summary>A 503 on negotiate (HTTP) or on the WebSocket upgrade: the node is at its connection cap.</summary>
+    internal static bool IsServerFull(Exception ex) => ex switch
+    {
+        HttpRequestException { StatusCode: System.Net.HttpStatusCode.ServiceUnavailable } => true,
+        System.Net.WebSockets.WebSocketException ws => ws.Message.Contains("'503'", StringComparison.Ordinal) || (ws.InnerException is { } inner && IsServerFull(inner)),
+        _ => false,
+    };
+
     /// <summary>Logs in and connects one player (to its share of the targets).</summary>
     public static async Task<Player> ConnectOneAsync(LoadTestOptions options, int index, string role, CancellationToken cancellationToken, Action<Player>? configure = null)
     {

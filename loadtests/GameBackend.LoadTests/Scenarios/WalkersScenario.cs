@@ -14,10 +14,13 @@ public static class WalkersScenario
     /// <summary>Status code of an invocation the hub answered with an error.</summary>
     public const string HubError = "hub.error";
 
+    /// <summary>Status of the turns of a player whose connection the server refused (503: at its connection cap).</summary>
+    public const string ServerFull = "server.full";
+
     /// <summary>Creates the scenario (named <paramref name="name"/>; <c>baseline</c> uses the same traffic).</summary>
     public static ScenarioProps Create(LoadTestOptions options, string name = "walkers")
     {
-        var players = Array.Empty<Player>();
+        var players = Array.Empty<Player?>();
         var walkers = Array.Empty<Walker>();
         var reconnects = new ReconnectStats();
         ScenarioInitContext? initContext = null;
@@ -25,7 +28,11 @@ public static class WalkersScenario
         return Scenario.Create(name, async ctx =>
             {
                 var index = (int)(ctx.InvocationNumber % players.Length);
-                var player = players[index];
+                if (players[index] is not { } player)
+                {
+                    return Response.Fail(ServerFull); // refused at connect: this player never got to play
+                }
+
                 var walker = walkers[index];
                 Task<Completion> pending;
                 RawHubConnection connection;
@@ -77,17 +84,21 @@ public static class WalkersScenario
             .WithInit(async init =>
             {
                 initContext = init;
-                players = await Players.ConnectAsync(options, options.Connections, name, init.CancellationToken);
+                (players, var refused) = await Players.ConnectAvailableAsync(options, options.Connections, name, init.CancellationToken);
+                if (refused > 0)
+                {
+                    init.Metrics["connections refused"] = $"{refused} of {options.Connections} (503: the server is at its connection cap; their turns fail as {ServerFull})";
+                }
                 var seqBase = Players.SeqBase(init.TimeProvider);
-                walkers = players.Select(p => new Walker(Seeds.Combine(init.Seed, p.Index), options.Centre, seqBase: seqBase)).ToArray();
-                foreach (var p in players)
+                walkers = Enumerable.Range(0, players.Length).Select(i => new Walker(Seeds.Combine(init.Seed, i), options.Centre, seqBase: seqBase)).ToArray();
+                foreach (var p in players.OfType<Player>())
                 {
                     Reconnector.Watch(p, options, init, reconnects);
                 }
             })
             .WithClean(async init =>
             {
-                await Players.DisposeAsync(players);
+                await Players.DisposeAsync(players.OfType<Player>());
                 reconnects.Report(init);
             })
             .WithWarmUpDuration(options.WarmUp)

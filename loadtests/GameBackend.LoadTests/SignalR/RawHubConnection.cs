@@ -28,6 +28,7 @@ public sealed class RawHubConnection : IAsyncDisposable
     private readonly Channel<Frame> _sendQueue = Channel.CreateUnbounded<Frame>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ConcurrentDictionary<long, PendingInvocation> _pending = new();
     private readonly CancellationTokenSource _closed = new();
+    private int _disposed;
     private Task _sendLoop = Task.CompletedTask;
     private Task _receiveLoop = Task.CompletedTask;
     private long _nextId;
@@ -411,6 +412,12 @@ public sealed class RawHubConnection : IAsyncDisposable
     /// <summary>Closes the WebSocket politely (bounded by a short timeout) and releases everything.</summary>
     public async ValueTask DisposeAsync()
     {
+        // Both the reconnector (a lost connection) and the scenario's clean may dispose it.
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         Fail(new HubConnectionClosedException("Disposed."));
         try
         {
