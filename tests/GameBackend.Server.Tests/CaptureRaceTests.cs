@@ -223,6 +223,48 @@ public sealed class CaptureRaceTests(SpawningServerFixture fixture)
         Assert.Contains(expired.Outcome, new[] { CaptureOutcomes.Expired });
     }
 
+    /// <summary>
+    /// Once a node heard who won, late throws are answered at the hub without a grain call; that
+    /// shortcut must not change an answer already given: a retried attempt keeps its first answer
+    /// (here <c>tooFar</c>) and the winner's retry stays <c>captured</c>.
+    /// </summary>
+    [Fact]
+    public async Task After_a_capture_late_throws_get_the_winner_and_retried_attempts_keep_their_first_answer()
+    {
+        var (scout, target) = await FindCreatureAsync(new GeoPoint(41.9028, 12.4964));
+        await using var _ = scout;
+        var away = GeoMath.Destination(new GeoPoint(target.Latitude, target.Longitude), 0, 120);
+        await using var far = await Server.ConnectPlayerAsync(WireProtocol.MessagePack);
+        Assert.True((await far.MoveToAsync(away.Latitude, away.Longitude, Now)).Accepted);
+        Assert.Equal(CaptureOutcomes.TooFar, (await Throw(far, target.CreatureId, "far-1")).Outcome);
+
+        await using var catcher = await Server.ConnectPlayerAsync(WireProtocol.Json);
+        Assert.True((await catcher.MoveToAsync(target.Latitude, target.Longitude, Now)).Accepted);
+        CaptureResult won = null!;
+        for (var i = 0; i < 50; i++)
+        {
+            won = await Throw(catcher, target.CreatureId, $"catch-{i}");
+            if (won.Outcome != CaptureOutcomes.Escaped)
+            {
+                break;
+            }
+        }
+
+        Assert.Equal(CaptureOutcomes.Captured, won.Outcome);
+        Assert.Equal(catcher.PlayerId, won.WinnerPlayerId);
+
+        // The far player's node hears of the capture (its replica of the cell): a new throw is answered with the winner.
+        await Eventually(() => Server.Services.GetRequiredService<Cells.CellReplicas>().TryRecentCapture(target.CreatureId, out var v) && v.WinnerPlayerId == catcher.PlayerId);
+        var late = await Throw(far, target.CreatureId, "far-2");
+        Assert.Equal(CaptureOutcomes.AlreadyCaptured, late.Outcome);
+        Assert.Equal(catcher.PlayerId, late.WinnerPlayerId);
+        Assert.Equal(won.CapturedAt, late.CapturedAt);
+
+        // Retries keep their first answers.
+        Assert.Equal(CaptureOutcomes.TooFar, (await Throw(far, target.CreatureId, "far-1")).Outcome);
+        Assert.Equal(won, await Throw(catcher, target.CreatureId, won.AttemptId));
+    }
+
     private static Task<CaptureResult> Throw(TestPlayer player, string creatureId, string attemptId) =>
         player.Connection.InvokeAsync<CaptureResult>(HubMethods.TryCapture, new CaptureRequest { CreatureId = creatureId, AttemptId = attemptId })
             .WaitAsync(TestServer.Timeout);

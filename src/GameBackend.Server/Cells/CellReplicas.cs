@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using GameBackend.Contracts;
 using GameBackend.Server.Creatures;
@@ -17,8 +18,14 @@ namespace GameBackend.Server.Cells;
 public sealed partial class CellReplicas(IGrainFactory grains, ILocalSiloDetails local, ILogger<CellReplicas> logger)
     : ICellObserver, ILifecycleParticipant<ISiloLifecycle>
 {
+    // Captures this node heard of lately, whatever the cell: late throws in a capture race are
+    // answered from here by the hub, without a call to the player or the cell grain.
+    private const int MaxRecentCaptures = 4096;
+
     private readonly Lock _lock = new();
     private readonly Dictionary<string, CellReplica> _cells = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, CaptureVerdict> _captured = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<string> _capturedOrder = new();
     private CellNode? _node;
 
     /// <summary>How cells reach this node: its observer reference, created once per process.</summary>
@@ -102,7 +109,30 @@ public sealed partial class CellReplicas(IGrainFactory grains, ILocalSiloDetails
         }
 
         replica?.Apply(cellEvent);
+        if (replica is not null && cellEvent is { Kind: CellEventKind.Despawned, Reason: DespawnReasons.Captured, WinnerPlayerId: { } winner })
+        {
+            RememberCapture(cellEvent.Creature.Id, new CaptureVerdict(CaptureOutcomes.AlreadyCaptured, null, winner, cellEvent.AtMs));
+        }
+
         return replica is not null;
+    }
+
+    /// <summary>
+    /// The answer for a throw at a creature this node knows was captured (by anyone): what the cell
+    /// tells every thrower after the winner. False when this node did not hear of such a capture.
+    /// </summary>
+    public bool TryRecentCapture(string creatureId, out CaptureVerdict verdict) => _captured.TryGetValue(creatureId, out verdict!);
+
+    private void RememberCapture(string creatureId, CaptureVerdict verdict)
+    {
+        if (_captured.TryAdd(creatureId, verdict))
+        {
+            _capturedOrder.Enqueue(creatureId);
+            while (_capturedOrder.Count > MaxRecentCaptures && _capturedOrder.TryDequeue(out var oldest))
+            {
+                _captured.TryRemove(oldest, out _);
+            }
+        }
     }
 
     Task ICellObserver.OnCellEvent(string cellId, CellEvent cellEvent)

@@ -14,6 +14,10 @@ internal sealed class ConnectionSession(string playerId, IPlayerGrain player)
     private readonly SemaphoreSlim _gate = new(1, 1);
     private int _queued;
 
+    private const int MaxForwarded = 64;
+    private readonly HashSet<string> _forwarded = new(StringComparer.Ordinal);
+    private readonly Queue<string> _forwardedOrder = new();
+
     public string PlayerId { get; } = playerId;
 
     public IPlayerGrain Player { get; } = player;
@@ -29,6 +33,31 @@ internal sealed class ConnectionSession(string playerId, IPlayerGrain player)
 
     /// <summary>Server time of the last fix of this connection stored in history (null: none yet).</summary>
     public long? LastRecordedMs { get; set; }
+
+    /// <summary>Records that this connection's throw <paramref name="attemptId"/> went to the player grain (bounded: the oldest ids are forgotten).</summary>
+    public void MarkForwarded(string attemptId)
+    {
+        lock (_forwarded)
+        {
+            if (_forwarded.Add(attemptId))
+            {
+                _forwardedOrder.Enqueue(attemptId);
+                if (_forwardedOrder.Count > MaxForwarded)
+                {
+                    _forwarded.Remove(_forwardedOrder.Dequeue());
+                }
+            }
+        }
+    }
+
+    /// <summary>True when <paramref name="attemptId"/> of this connection went to the player grain (see <see cref="MarkForwarded"/>): its answer must come from the grain's memo.</summary>
+    public bool WasForwarded(string attemptId)
+    {
+        lock (_forwarded)
+        {
+            return _forwarded.Contains(attemptId);
+        }
+    }
 
     /// <summary>The cells whose groups this connection is in.</summary>
     public IReadOnlyList<string> Cells { get; set; } = [];

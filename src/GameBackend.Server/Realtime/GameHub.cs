@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using GameBackend.Contracts;
+using GameBackend.Server.Cells;
 using GameBackend.Server.History;
 using GameBackend.Server.Hosting;
 using GameBackend.Server.Players;
@@ -24,6 +25,7 @@ public sealed partial class GameHub(
     GameMetrics metrics,
     ConnectionDrain drain,
     IGameHistory history,
+    CellReplicas replicas,
     IOptions<TransportOptions> transport,
     ILogger<GameHub> logger) : Hub
 {
@@ -173,7 +175,27 @@ public sealed partial class GameHub(
             };
         }
 
+        // A late throw in a capture race: this node already heard who won, so the answer is the one
+        // the cell gives every thrower after the winner, without a call to the player or cell grain
+        // (in a storm of a thousand throwers most throws are late). The winner's own throws, and a
+        // retry of an attempt this connection already sent to the grain, still go there: its memo
+        // keeps the first answer (see docs/protocol.md).
+        var session = Session();
+        if (replicas.TryRecentCapture(request.CreatureId, out var taken) && taken.WinnerPlayerId != session.PlayerId &&
+            !session.WasForwarded(request.AttemptId))
+        {
+            return new CaptureResult
+            {
+                AttemptId = request.AttemptId,
+                CreatureId = request.CreatureId,
+                Outcome = taken.Outcome,
+                WinnerPlayerId = taken.WinnerPlayerId,
+                CapturedAt = taken.CapturedAtMs,
+            };
+        }
+
         // The attempt id makes the throw safe to repeat (see docs/protocol.md).
+        session.MarkForwarded(request.AttemptId);
         var verdict = await CallPlayer(p => p.TryCapture(request.CreatureId, request.AttemptId));
 
         return new CaptureResult
