@@ -6,7 +6,8 @@
 #   loadtests/bench.sh many          20,000 connections (CONNECTIONS=n), one update every 10 s each
 #   loadtests/bench.sh storm         capture-storm with 1,000 throwers
 #   loadtests/bench.sh crowd         a festival: 5,000 players in ~4 cells (PLAYERS=n), 1 update/s each,
-#                                    70 s warm-up (the ambient fill), 20 s measured; push latency rows
+#                                    70 s warm-up (the ambient fill), 20 s measured; push latency rows; then
+#                                    the bare hub with the same players, acks and push rate (the yardstick)
 #   loadtests/bench.sh failover      two nodes clustered on Redis, ~400 updates/s over both, SIGKILL of
 #                                    one node mid-run (KILL_AFTER, default 40 s after the runner starts); reconnect report
 #
@@ -86,7 +87,17 @@ case "$mode" in
     players="${PLAYERS:-5000}"
     $runner --target "http://127.0.0.1:$port" --scenario crowd --protocol msgpack --connections "$players" --rate "$players" \
       --duration "${DURATION:-20s}" --warmup "${WARMUP:-70s}" --seed 5 --server-pid "$server_pid" --report "$out" --report-name "crowd-$players" \
-      --no-progress | tail -n 24 || true ;;
+      --no-progress | tail -n 24 || true
+    stop_server
+    # The bare yardstick: the same players, acks and push rate (spawn events per player per second, as the
+    # game just delivered them) from the bare hub, which does nothing else.
+    duration_s="${DURATION:-20s}"; duration_s="${duration_s%s}"
+    deliveries=$(grep -oE 'over [0-9]+ deliveries' "$out/crowd-$players.txt" | grep -oE '[0-9]+' || echo 0)
+    pushes=$(awk -v d="$deliveries" -v p="$players" -v s="$duration_s" 'BEGIN { r = d / (p * s); printf "%.2f", (r > 0 ? r : 2.5) }')
+    echo "bare crowd: $pushes spawn events per player per second"
+    $runner --baseline --baseline-pushes "$pushes" --scenario crowd --protocol msgpack --connections "$players" --rate "$players" \
+      --duration "${DURATION:-20s}" --warmup "${BASELINE_WARMUP:-20s}" --seed 5 --capture-probability 0 --report "$out" \
+      --report-name "baseline-crowd-$players" --no-progress | tail -n 24 || true ;;
   failover)
     # Two nodes of one Orleans cluster on Redis (docs/scale-out.md): same ClusterId and signing key, own
     # silo/gateway/HTTP ports and spill folders, membership tuned to declare a killed node dead in ~2-3 s.

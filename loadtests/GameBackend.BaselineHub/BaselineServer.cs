@@ -13,6 +13,19 @@ public sealed class BaselineOptions
     /// <summary>Artificial delay before every hub method answers (for the runner's own tests).</summary>
     public TimeSpan Delay { get; set; }
 
+    /// <summary>
+    /// <c>creatureSpawned</c> events broadcast to every connection per second (0: none): the push
+    /// traffic of a crowd without any game behind it, so a crowd run has a bare yardstick too.
+    /// </summary>
+    public double PushesPerSecond { get; set; }
+
+    private long _pushes;
+
+    /// <summary>Number of events broadcast.</summary>
+    public long PushCount => Volatile.Read(ref _pushes);
+
+    internal long CountPush() => Interlocked.Increment(ref _pushes);
+
     private long _updates;
 
     /// <summary>Number of <c>UpdateLocation</c> calls answered.</summary>
@@ -46,16 +59,21 @@ public sealed class BaselineServer : IAsyncDisposable
     public Uri HubUrl => new(Address, HubMethods.Path);
 
     /// <summary>Starts in-process on 127.0.0.1:<paramref name="port"/> (0 picks a free port).</summary>
-    public static Task<BaselineServer> StartAsync(int port = 0, TimeSpan delay = default, CancellationToken cancellationToken = default) =>
-        StartAsync(["--urls", $"http://127.0.0.1:{port}"], delay, cancellationToken);
+    public static Task<BaselineServer> StartAsync(int port = 0, TimeSpan delay = default, double pushesPerSecond = 0, CancellationToken cancellationToken = default) =>
+        StartAsync(["--urls", $"http://127.0.0.1:{port}"], delay, pushesPerSecond, cancellationToken);
 
-    /// <summary>Starts with command-line arguments (<c>--urls</c>, <c>--delay-ms</c>).</summary>
-    public static async Task<BaselineServer> StartAsync(string[] args, TimeSpan delay = default, CancellationToken cancellationToken = default)
+    /// <summary>Starts with command-line arguments (<c>--urls</c>, <c>--delay-ms</c>, <c>--pushes-per-second</c>).</summary>
+    public static async Task<BaselineServer> StartAsync(string[] args, TimeSpan delay = default, double pushesPerSecond = 0, CancellationToken cancellationToken = default)
     {
         var builder = WebApplication.CreateSlimBuilder(args);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         var delayMs = builder.Configuration.GetValue<double?>("delay-ms");
-        builder.Services.AddSingleton(new BaselineOptions { Delay = delayMs is { } ms ? TimeSpan.FromMilliseconds(ms) : delay });
+        builder.Services.AddSingleton(new BaselineOptions
+        {
+            Delay = delayMs is { } ms ? TimeSpan.FromMilliseconds(ms) : delay,
+            PushesPerSecond = builder.Configuration.GetValue<double?>("pushes-per-second") ?? pushesPerSecond,
+        });
+        builder.Services.AddHostedService<BaselinePushes>();
         builder.Services.AddSignalR(o => o.MaximumReceiveMessageSize = 64 * 1024)
             .AddJsonProtocol()
             .AddMessagePackProtocol(o =>
@@ -115,4 +133,41 @@ public sealed class GameHub(BaselineOptions options) : Hub
 
     /// <summary>Echoes a fix back as a server event (used to test event decoding).</summary>
     public Task Echo(LocationUpdate update) => Clients.Caller.SendAsync("echo", update);
+}
+
+/// <summary>Broadcasts <see cref="BaselineOptions.PushesPerSecond"/> spawn events to everyone: one send, serialised once per protocol.</summary>
+internal sealed class BaselinePushes(IHubContext<GameHub> hub, BaselineOptions options) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (options.PushesPerSecond <= 0)
+        {
+            return;
+        }
+
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1 / options.PushesPerSecond));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                var n = options.CountPush();
+                var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+                // What the game pushes for a spawn, with a fresh id and the send time as spawnedAt.
+                await hub.Clients.All.SendAsync(GameEvents.CreatureSpawned, new CreatureSpawned
+                {
+                    CreatureId = $"0193a1b2-c3d4-7e5f-8a9b-{n:x12}",
+                    Species = "mosslet",
+                    Rarity = "common",
+                    Latitude = 52.5200 + (n % 100) * 1e-5,
+                    Longitude = 13.4050,
+                    SpawnedAt = now,
+                    ExpiresAt = now + 900_000,
+                    CellId = "200:71234:5210",
+                }, stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
 }

@@ -24,6 +24,37 @@ public sealed class CrowdTests
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(120);
     private const int PushAgeMs = 100;
 
+    /// <summary>
+    /// The bare yardstick for a crowd: the baseline hub broadcasts spawn events to every connection, and the
+    /// crowd scenario measures their delivery like the game's (every push once to every player, none twice).
+    /// </summary>
+    [Theory]
+    [InlineData(HubProtocol.Json)]
+    [InlineData(HubProtocol.MessagePack)]
+    public async Task The_baseline_hub_pushes_a_crowds_spawns_to_every_connection(HubProtocol protocol)
+    {
+        await using var server = await GameBackend.BaselineHub.BaselineServer.StartAsync(pushesPerSecond: 20).WaitAsync(Timeout);
+        var options = new LoadTestOptions
+        {
+            Target = server.Address,
+            Protocol = protocol,
+            Connections = 4,
+            Rate = 8,
+            Duration = TimeSpan.FromSeconds(1),
+            WarmUp = TimeSpan.Zero,
+            CaptureProbability = 0,
+            MaxP99Ms = 60_000,
+            MaxPushP99Ms = 60_000,
+        };
+        var result = await LoadRunner.RegisterScenarios(CrowdScenario.Create(options)).RunAsync().WaitAsync(Timeout);
+
+        Assert.True(result.Passed, string.Join("; ", result.Errors.Concat(result.Thresholds.Where(t => !t.Passed).Select(t => t.Description))));
+        var push = result.Scenario("crowd").Steps.Single(s => s.Name == ScenarioThresholds.PushStep);
+        Assert.True(push.Ok.Count > 0, "no push was delivered");
+        Assert.Equal(0, push.Fail.Count); // no creature pushed twice to one player
+        Assert.True(server.Options.PushCount > 0);
+    }
+
     [Theory]
     [InlineData(HubProtocol.Json)]
     [InlineData(HubProtocol.MessagePack)]

@@ -30,7 +30,7 @@ public sealed class BaselineProcess : IAsyncDisposable
     public int ProcessId => _process.Id;
 
     /// <summary>Starts the child and waits until it listens.</summary>
-    public static async Task<BaselineProcess> StartAsync(double delayMs, CancellationToken cancellationToken)
+    public static async Task<BaselineProcess> StartAsync(double delayMs, double pushesPerSecond, CancellationToken cancellationToken)
     {
         var assembly = typeof(BaselineProcess).Assembly.Location;
         var processPath = Environment.ProcessPath ?? "dotnet";
@@ -47,7 +47,11 @@ public sealed class BaselineProcess : IAsyncDisposable
             info.ArgumentList.Add(assembly);
         }
 
-        foreach (var arg in new[] { ServeArgument, "--urls", "http://127.0.0.1:0", "--delay-ms", delayMs.ToString(CultureInfo.InvariantCulture) })
+        foreach (var arg in new[]
+                 {
+                     ServeArgument, "--urls", "http://127.0.0.1:0", "--delay-ms", delayMs.ToString(CultureInfo.InvariantCulture),
+                     "--pushes-per-second", pushesPerSecond.ToString(CultureInfo.InvariantCulture),
+                 })
         {
             info.ArgumentList.Add(arg);
         }

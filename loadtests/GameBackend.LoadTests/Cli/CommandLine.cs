@@ -24,6 +24,9 @@ public sealed record CommandLine
     public bool Baseline { get; init; }
     /// <summary>Artificial delay of the baseline hub.</summary>
     public double BaselineDelayMs { get; init; }
+
+    /// <summary><c>--baseline-pushes</c>: spawn events per second the baseline hub broadcasts to every connection.</summary>
+    public double BaselinePushes { get; init; }
     /// <summary>Report folder (null: no files).</summary>
     public string? ReportFolder { get; init; }
     /// <summary>Report base name.</summary>
@@ -61,6 +64,8 @@ public sealed record CommandLine
           --server-pid N         sample server CPU and RSS from /proc/N (allocations come from TARGET/metrics)
           --baseline             run the same traffic against a bare SignalR hub in a child process
           --baseline-delay-ms D  artificial delay of that hub
+          --baseline-pushes N    that hub broadcasts N creatureSpawned events per second to every connection
+                                 (the push traffic of a crowd, without the game: a bare yardstick for crowd runs)
           --max-in-flight N      cap on concurrent requests; excess fails as client.overload (default 20000)
           --setup-parallelism N  logins and connects at once while setting players up (default 32)
           --skip-negotiation     connect the WebSocket directly
@@ -107,6 +112,7 @@ public sealed record CommandLine
                 case "--report-name": cl = cl with { ReportName = Value() }; break;
                 case "--baseline": cl = cl with { Baseline = true }; break;
                 case "--baseline-delay-ms": cl = cl with { BaselineDelayMs = double.Parse(Value(), CultureInfo.InvariantCulture) }; break;
+                case "--baseline-pushes": cl = cl with { BaselinePushes = double.Parse(Value(), CultureInfo.InvariantCulture) }; break;
                 case "--no-progress": cl = cl with { Progress = false }; break;
                 default:
                     var setting = Settings.ByFlag(name) ?? throw new ArgumentException($"Unknown option '{name}'.");

@@ -34,7 +34,7 @@ public static class LoadTestCli
             return 0;
         }
 
-        await using var baseline = cl.Baseline ? await BaselineProcess.StartAsync(cl.BaselineDelayMs, cancellationToken) : null;
+        await using var baseline = cl.Baseline ? await BaselineProcess.StartAsync(cl.BaselineDelayMs, cl.BaselinePushes, cancellationToken) : null;
         var runs = cl.Runs;
         if (baseline is not null)
         {
