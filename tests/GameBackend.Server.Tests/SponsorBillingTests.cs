@@ -206,6 +206,25 @@ public sealed class SponsorBillingTests : IAsyncLifetime
         (await _server.Http.SendJsonAsync(HttpMethod.Get, $"/api/sponsors/{sponsorId}/statements/2030-13", null, Rest.Rest.Sponsor(apiKey))).EnsureBadRequest();
     }
 
+    [Fact]
+    public async Task OpenAPI_lists_the_billing_endpoints_and_the_statement_as_JSON_and_CSV()
+    {
+        var paths = (await (await _server.Http.SendJsonAsync(HttpMethod.Get, "/openapi/v1.json")).ReadJsonAsync())["paths"]!.AsObject();
+        foreach (var path in new[]
+        {
+            "/api/sponsors/{sponsorId}/budgets", "/api/sponsors/{sponsorId}/zones/{zoneId}/budget", "/api/sponsors/{sponsorId}/statements/{month}",
+            "/api/sponsors/{sponsorId}/analytics/funnel", "/api/sponsors/{sponsorId}/analytics/dwell-histogram",
+        })
+        {
+            Assert.True(paths.ContainsKey(path), $"OpenAPI is missing {path}");
+        }
+
+        var content = paths["/api/sponsors/{sponsorId}/statements/{month}"]!["get"]!["responses"]!["200"]!["content"]!.AsObject();
+        Assert.Contains("application/json", content.Select(c => c.Key));
+        Assert.Contains("text/csv", content.Select(c => c.Key));
+        Assert.NotNull(paths["/api/sponsors/{sponsorId}/zones/{zoneId}/budget"]!["put"]!["requestBody"]);
+    }
+
     private string? ZoneStatus(Guid zoneId) => _server.Services.GetRequiredService<WorldCache>().FindZone(zoneId.ToString())?.Status;
 
     private static ConcurrentDictionary<string, CreatureSpawned> Count(TestPlayer player)

@@ -56,6 +56,7 @@ public sealed class SponsorBillingConsoleTests(BrowserFixture browser)
             var row = page.Locator("#budgets tbody tr", new() { HasText = "Rosenthaler Café" });
             await Expect(row.Locator("td")).ToHaveTextAsync(["Rosenthaler Café", "active", "0.50", "0.00", "20.00", "94.00"]);
             await Expect(page.Locator("#zones li", new() { HasText = "Rosenthaler Café" }).Locator(".zone-status")).ToHaveTextAsync("active");
+            await guarded.ScreenshotAsync("sponsor-budgets");
 
             await page.Locator("#zones li", new() { HasText = "Rosenthaler Café" }).GetByRole(AriaRole.Button, new() { Name = "Edit" }).ClickAsync();
             var funnelRows = page.Locator("#funnel tbody tr");
@@ -99,6 +100,7 @@ public sealed class SponsorBillingConsoleTests(BrowserFixture browser)
             await Expect(page.Locator("#budget-status")).ToHaveTextAsync("budget saved: paused: budget");
             await Expect(row.Locator("td").Nth(1)).ToHaveTextAsync("paused: budget");
             await Expect(row.Locator("td").Nth(5)).ToHaveTextAsync("0.00");
+            await Expect(page.Locator("#zones li", new() { HasText = "Rosenthaler Café" }).Locator(".zone-status")).ToHaveTextAsync("paused: budget");
 
             await Expect(page.Locator("#statement-total")).ToContainTextAsync(" charged, total ");
             Assert.Empty(guarded.Blocked);
