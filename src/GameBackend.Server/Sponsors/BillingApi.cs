@@ -3,6 +3,7 @@ using CsvHelper;
 using GameBackend.Data.Billing;
 using GameBackend.Server.Operators;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.OpenApi;
 
 namespace GameBackend.Server.Sponsors;
 
@@ -69,8 +70,16 @@ public static class BillingApi
             .WithName("GetStatement")
             .WithSummary("Monthly statement: qualifying visits, charged visits and amount per zone per UTC day.")
             .WithDescription("month is yyyy-MM. JSON by default; CSV with ?format=csv or Accept: text/csv.")
-            .Produces<StatementResponse>(StatusCodes.Status200OK, "application/json")
-            .Produces<string>(StatusCodes.Status200OK, "text/csv");
+            .AddOpenApiOperationTransformer((operation, _, _) =>
+            {
+                // The typed result describes the JSON form; the CSV form of the same 200 is added here.
+                if (operation.Responses?.TryGetValue("200", out var ok) == true && ok.Content is { } content)
+                {
+                    content["text/csv"] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String } };
+                }
+
+                return Task.CompletedTask;
+            });
         return endpoints;
     }
 

@@ -165,6 +165,20 @@ public sealed class BillingTests(TestDatabase db) : IClassFixture<TestDatabase>
         }
     }
 
+    [Fact]
+    public async Task Erasing_a_players_history_removes_their_ledger_lines_and_keeps_the_statement()
+    {
+        var (sponsor, zone) = await CreateZoneAsync(new ZoneBudgetSettings(3m, null, null, 0));
+        await WriteAsync([.. Visit(zone, "erase-billing", Noon, TimeSpan.FromMinutes(1)), .. Visit(zone, "keep-billing", Noon, TimeSpan.FromMinutes(1))]);
+
+        await new Privacy.PlayerDataStore(db.DataSource).DeletePlayerAsync("erase-billing");
+
+        Assert.Equal(0L, await db.ScalarAsync<long>("select count(*) from billed_visits where player_id = 'erase-billing'"));
+        Assert.Equal(1L, await db.ScalarAsync<long>("select count(*) from billed_visits where player_id = 'keep-billing'"));
+        var line = Assert.Single(await Billing.StatementAsync(sponsor, Day1, Day1.AddDays(1)));
+        Assert.Equal((2, 6m), (line.Visits, line.Amount));
+    }
+
     private async Task<(Guid Sponsor, Guid Zone)> CreateZoneAsync(ZoneBudgetSettings settings, Guid? sponsorId = null)
     {
         var sponsor = sponsorId ?? (await new SponsorStore(db.DataSource).CreateAsync("Billing " + Guid.NewGuid().ToString("N")[..6])).Sponsor.Id;
