@@ -171,7 +171,7 @@ public sealed class BillingTests(TestDatabase db) : IClassFixture<TestDatabase>
         var (sponsor, zone) = await CreateZoneAsync(new ZoneBudgetSettings(3m, null, null, 0));
         await WriteAsync([.. Visit(zone, "erase-billing", Noon, TimeSpan.FromMinutes(1)), .. Visit(zone, "keep-billing", Noon, TimeSpan.FromMinutes(1))]);
 
-        await new Privacy.PlayerDataStore(db.DataSource).DeletePlayerAsync("erase-billing");
+        await new GameBackend.Data.Privacy.PlayerDataStore(db.DataSource).DeletePlayerAsync("erase-billing");
 
         Assert.Equal(0L, await db.ScalarAsync<long>("select count(*) from billed_visits where player_id = 'erase-billing'"));
         Assert.Equal(1L, await db.ScalarAsync<long>("select count(*) from billed_visits where player_id = 'keep-billing'"));
