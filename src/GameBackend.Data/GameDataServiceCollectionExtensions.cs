@@ -45,6 +45,7 @@ public static class GameDataServiceCollectionExtensions
         services.TryAddSingleton(sp => new PositionPartitions(sp.GetRequiredKeyedService<NpgsqlDataSource>(DataSourceKey)));
         services.TryAddSingleton(sp => new AnalyticsQueries(sp.GetRequiredKeyedService<NpgsqlDataSource>(DataSourceKey)));
         services.TryAddSingleton(sp => new CaptureLedger(sp.GetRequiredKeyedService<NpgsqlDataSource>(DataSourceKey)));
+        services.TryAddSingleton(sp => new Billing.BillingStore(sp.GetRequiredKeyedService<NpgsqlDataSource>(DataSourceKey)));
         services.AddHostedService<DataMaintenanceService>();
         return services;
     }
@@ -68,7 +69,8 @@ public static class GameDataServiceCollectionExtensions
             sp.GetRequiredService<IOptions<HistoryOptions>>().Value,
             sp.GetService<ILogger<HistoryWriter>>(),
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetService<IMeterFactory>()));
+            sp.GetService<IMeterFactory>(),
+            sp.GetService<Billing.IZoneSpendListener>()));
         services.AddHostedService(sp => sp.GetRequiredService<HistoryWriter>());
         return services;
     }

@@ -425,6 +425,7 @@ internal sealed class HistoryLane<T> : IHistoryLane
         await using var tx = await connection.BeginTransactionAsync(ct);
         var inserted = await _sink.WriteAsync(connection, tx, batch, ct);
         await tx.CommitAsync(ct);
+        _sink.Committed();
         return inserted;
     }
 

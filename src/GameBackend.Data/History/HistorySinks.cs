@@ -19,6 +19,11 @@ internal interface IRecordSink<T>
 
     /// <summary>Writes the batch inside <paramref name="tx"/>; returns the number of new rows.</summary>
     Task<int> WriteAsync(NpgsqlConnection connection, NpgsqlTransaction tx, ReadOnlyMemory<T> batch, CancellationToken ct);
+
+    /// <summary>The transaction of the last <see cref="WriteAsync"/> committed: what it changed is visible to others now.</summary>
+    void Committed()
+    {
+    }
 }
 
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
@@ -232,8 +237,17 @@ internal sealed class CaptureSink : IRecordSink<CaptureRecord>
     }
 }
 
-internal sealed class ZoneVisitSink : IRecordSink<ZoneVisitEvent>
+/// <summary>
+/// Zone visits, merged on their natural key, and billed in the same transaction
+/// (<c>bill_zone_visits</c>): the visit row and its charge commit together or not at all, and the
+/// ledger's key (zone, player, UTC day) turns every replay into a no-op.
+/// </summary>
+internal sealed class ZoneVisitSink(Billing.IZoneSpendListener? spendListener = null) : IRecordSink<ZoneVisitEvent>
 {
+    // Zones charged by the transaction in flight; reported only after it commits, so a listener
+    // that re-reads budgets sees the new spend. One write loop per lane: no concurrent use.
+    private readonly HashSet<Guid> _charged = [];
+
     public string Kind => "visits";
 
     public JsonTypeInfo<ZoneVisitEvent> JsonType => HistoryJsonContext.Default.ZoneVisitEvent;
@@ -287,11 +301,36 @@ internal sealed class ZoneVisitSink : IRecordSink<ZoneVisitEvent>
             where v.zone_id = s.zone_id and v.player_id = s.player_id and v.entered_at = s.entered_at
             """, ct);
 
-        return await Sql.ExecuteAsync(connection, tx, """
+        var inserted = await Sql.ExecuteAsync(connection, tx, """
             insert into zone_visits (zone_id, player_id, entered_at, last_seen_at, exited_at)
             select zone_id, player_id, entered_at, last_seen_at, exited_at from stage_visits
             on conflict do nothing
             """, ct);
+
+        _charged.Clear();
+        await using (var bill = new NpgsqlCommand("select z from bill_zone_visits(@zones, @players, @entered) as z", connection, tx))
+        {
+            bill.Parameters.Add(Sql.Param("zones", zones));
+            bill.Parameters.Add(Sql.Param("players", players));
+            bill.Parameters.Add(Sql.Param("entered", entered));
+            await using var r = await bill.ExecuteReaderAsync(ct);
+            while (await r.ReadAsync(ct))
+            {
+                _charged.Add(r.GetGuid(0));
+            }
+        }
+
+        return inserted;
+    }
+
+    public void Committed()
+    {
+        if (_charged.Count > 0 && spendListener is not null)
+        {
+            Guid[] zones = [.. _charged];
+            _charged.Clear();
+            spendListener.ZoneSpendChanged(zones);
+        }
     }
 }
 

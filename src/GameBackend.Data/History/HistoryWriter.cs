@@ -55,7 +55,8 @@ public sealed partial class HistoryWriter : IHostedService, IAsyncDisposable, IH
     private volatile bool _completing;
     private Task? _loop;
 
-    public HistoryWriter(HistoryOptions options, ILogger<HistoryWriter>? logger = null, TimeProvider? timeProvider = null, IMeterFactory? meterFactory = null)
+    public HistoryWriter(HistoryOptions options, ILogger<HistoryWriter>? logger = null, TimeProvider? timeProvider = null, IMeterFactory? meterFactory = null,
+        Billing.IZoneSpendListener? spendListener = null)
     {
         var validation = new HistoryOptionsValidator().Validate(null, options);
         if (validation.Failed)
@@ -72,7 +73,7 @@ public sealed partial class HistoryWriter : IHostedService, IAsyncDisposable, IH
         _positions = new HistoryLane<PositionSample>(new PositionSink(), this, options);
         _spawns = new HistoryLane<SpawnRecord>(new SpawnSink(), this, options);
         _captures = new HistoryLane<CaptureRecord>(new CaptureSink(), this, options);
-        _visits = new HistoryLane<ZoneVisitEvent>(new ZoneVisitSink(), this, options);
+        _visits = new HistoryLane<ZoneVisitEvent>(new ZoneVisitSink(spendListener), this, options);
         _sightings = new HistoryLane<CreatureSighting>(new SightingSink(), this, options);
         _lanes = [_positions, _spawns, _captures, _visits, _sightings];
 

@@ -70,6 +70,9 @@ public sealed partial class PlayerDataStore(NpgsqlDataSource dataSource)
         var positions = await DeleteAsync(connection, tx, "delete from position_samples where player_id = @player", playerId, cancellationToken);
         var visits = await DeleteAsync(connection, tx, "delete from zone_visits where player_id = @player", playerId, cancellationToken);
         var sightings = await DeleteAsync(connection, tx, "delete from creature_sightings where player_id = @player", playerId, cancellationToken);
+        // The ledger lines name the player; the sponsor's totals (zone_spend) carry no player and stay,
+        // so statements and budgets do not change.
+        await DeleteAsync(connection, tx, "delete from billed_visits where player_id = @player", playerId, cancellationToken);
         await tx.CommitAsync(cancellationToken);
         return new PlayerDeletion(positions, visits, sightings);
     }

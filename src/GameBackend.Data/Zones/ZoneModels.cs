@@ -87,7 +87,8 @@ public sealed record SponsorZone(
     DateTimeOffset? EndsAt,
     bool Clipped,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt);
+    DateTimeOffset UpdatedAt,
+    string Status = Billing.ZoneStatus.Active);
 
 /// <summary>Outcome of storing a zone. <see cref="FullyExcluded"/>: nothing was left after
 /// clipping, so nothing was stored and <see cref="Zone"/> is null.</summary>

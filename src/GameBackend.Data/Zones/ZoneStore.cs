@@ -13,7 +13,7 @@ public sealed class ZoneStore(NpgsqlDataSource dataSource)
 {
     private const string ZoneColumns = """
         id, sponsor_id, name, kind, geog, requested_geog, center, radius_m, species_weights::text,
-        spawns_per_hour, max_alive, schedule::text, starts_at, ends_at, clipped, created_at, updated_at
+        spawns_per_hour, max_alive, schedule::text, starts_at, ends_at, clipped, created_at, updated_at, status
         """;
 
     public async Task<ZoneSaveResult> CreateAsync(Guid sponsorId, SponsorZoneInput input, CancellationToken cancellationToken = default)
@@ -250,7 +250,8 @@ public sealed class ZoneStore(NpgsqlDataSource dataSource)
                 r.IsDBNull(13) ? null : new DateTimeOffset(r.GetDateTime(13)),
                 r.GetBoolean(14),
                 new DateTimeOffset(r.GetDateTime(15)),
-                new DateTimeOffset(r.GetDateTime(16))));
+                new DateTimeOffset(r.GetDateTime(16)),
+                r.GetString(17)));
         }
 
         return zones;

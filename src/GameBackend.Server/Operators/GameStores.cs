@@ -23,6 +23,8 @@ public sealed class GameStores(IServiceProvider services)
 
     public PlayerDataStore Players => Get<PlayerDataStore>();
 
+    public Data.Billing.BillingStore Billing => Get<Data.Billing.BillingStore>();
+
     public NpgsqlDataSource DataSource =>
         services.GetKeyedService<NpgsqlDataSource>(GameDataServiceCollectionExtensions.DataSourceKey)
         ?? throw new InvalidOperationException("PostgreSQL is not configured.");

@@ -15,6 +15,7 @@ public static class RestApiSetup
         services.AddSingleton<OperatorSessions>();
         services.AddSingleton<GameStores>();
         services.AddSingleton<WorldChangeNotifier>();
+        services.AddSponsorBilling();
         return services;
     }
 }

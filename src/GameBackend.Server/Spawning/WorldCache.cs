@@ -9,8 +9,10 @@ using NetTopologySuite.Geometries;
 
 namespace GameBackend.Server.Spawning;
 
-/// <summary>A sponsor zone as the spawn engine uses it, with its bounding box for cell lookups.</summary>
-public sealed record CachedZone(SpawnZone Zone, Envelope Bounds, string Name, Geometry Area);
+/// <summary>A sponsor zone as the spawn engine uses it, with its bounding box for cell lookups.
+/// Zones of every status are cached (visits to a paused zone still count); only an
+/// <see cref="Data.Billing.ZoneStatus.Active"/> one spawns.</summary>
+public sealed record CachedZone(SpawnZone Zone, Envelope Bounds, string Name, Geometry Area, string Status = Data.Billing.ZoneStatus.Active);
 
 /// <summary>
 /// This node's copy of the sponsor and exclusion zones, read by cell grains without a call.
@@ -92,7 +94,7 @@ public sealed partial class WorldCache(
             var cached = new List<CachedZone>(zones.Count);
             foreach (var zone in zones)
             {
-                cached.Add(new CachedZone(ToSpawnZone(zone), zone.Area.EnvelopeInternal, zone.Name, zone.Area));
+                cached.Add(new CachedZone(ToSpawnZone(zone), zone.Area.EnvelopeInternal, zone.Name, zone.Area, zone.Status));
             }
 
             Interlocked.Increment(ref _version);

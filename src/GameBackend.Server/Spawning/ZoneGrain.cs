@@ -19,6 +19,14 @@ public interface IZoneGrain : IGrainWithStringKey
     [Alias("DrawSpawns")]
     Task<ImmutableArray<Creature>> DrawSpawns();
 
+    /// <summary>
+    /// The zone's status changed (budget spent or topped up, a new UTC day): re-read the zones on
+    /// this grain's node now. Every cell on every node draws this zone's spawns from this one
+    /// activation, so this is what stops or resumes the zone everywhere at once.
+    /// </summary>
+    [Alias("StatusChanged")]
+    Task StatusChanged();
+
     /// <summary>A creature of this zone left the map (expired, captured, excluded).</summary>
     [Alias("Release"), OneWay]
     Task Release(string creatureId);
@@ -45,7 +53,9 @@ internal sealed class ZoneGrain(WorldCache world, CellGrid grid, GameClock clock
         var now = clock.NowMs;
         var elapsed = TimeSpan.FromMilliseconds(Math.Max(0, now - _lastDrawMs));
         _lastDrawMs = now;
-        if (world.FindZone(this.GetPrimaryKeyString()) is not { } cached || !SpawnZoneRules.IsActive(cached.Zone, clock.UtcNow))
+        if (world.FindZone(this.GetPrimaryKeyString()) is not { } cached
+            || cached.Status != Data.Billing.ZoneStatus.Active
+            || !SpawnZoneRules.IsActive(cached.Zone, clock.UtcNow))
         {
             return Task.FromResult(ImmutableArray<Creature>.Empty);
         }
@@ -84,6 +94,8 @@ internal sealed class ZoneGrain(WorldCache world, CellGrid grid, GameClock clock
 
         return Task.FromResult(result.DrainToImmutable());
     }
+
+    public Task StatusChanged() => world.ReloadAsync(CancellationToken.None);
 
     public Task Release(string creatureId)
     {

@@ -1,4 +1,5 @@
 using GameBackend.Data.Analytics;
+using GameBackend.Data.Billing;
 using GameBackend.Server.Operators;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -40,6 +41,13 @@ public static class SponsorAnalyticsApi
         analytics.MapGet("/conversion", Conversion)
             .WithName("SponsorConversion")
             .WithSummary("Players shown a zone's creature who then entered the zone within windowMinutes (1–1440, default 60).");
+        analytics.MapGet("/funnel", Funnel)
+            .WithName("SponsorFunnel")
+            .WithSummary("Conversion funnel per UTC day: unique players shown a zone's creature, who entered, who stayed the minimum dwell (qualified), who captured one of its creatures.")
+            .WithDescription("Computed from raw history; `qualified` is what the statement bills. from/to are rounded out to whole UTC days.");
+        analytics.MapGet("/dwell-histogram", DwellHistogram)
+            .WithName("SponsorDwellHistogram")
+            .WithSummary("Closed visits by dwell: under 1 min, 1–5, 5–15, 15–30, 30–60 min, 60 min or more.");
         return endpoints;
     }
 
@@ -74,6 +82,23 @@ public static class SponsorAnalyticsApi
         return RunAsync(sponsorId, zoneId, from, to, query, stores, options.Value.MinUniquePlayers,
             (zone, f, t, k) => stores.Analytics.SponsorConversionAsync(sponsorId, zone, f, t, window, k, cancellationToken), cancellationToken);
     }
+
+    internal static Task<Results<Ok<AnalyticsResponse<IReadOnlyList<FunnelDay>>>, ValidationProblem, ProblemHttpResult>> Funnel(
+        Guid sponsorId, string? zoneId, string? from, string? to,
+        GameStores stores, IOptions<AnalyticsOptions> options, CancellationToken cancellationToken) =>
+        RunAsync(sponsorId, zoneId, from, to, new AnalyticsQuery(), stores, options.Value.MinUniquePlayers,
+            (zone, f, t, k) => stores.Billing.FunnelAsync(sponsorId, zone, UtcDay(f), UtcDayCeiling(t), k, cancellationToken), cancellationToken);
+
+    internal static Task<Results<Ok<AnalyticsResponse<IReadOnlyList<DwellBucket>>>, ValidationProblem, ProblemHttpResult>> DwellHistogram(
+        Guid sponsorId, string? zoneId, string? from, string? to,
+        GameStores stores, IOptions<AnalyticsOptions> options, CancellationToken cancellationToken) =>
+        RunAsync(sponsorId, zoneId, from, to, new AnalyticsQuery(), stores, options.Value.MinUniquePlayers,
+            (zone, f, t, k) => stores.Billing.DwellHistogramAsync(sponsorId, zone, f, t, k, cancellationToken), cancellationToken);
+
+    private static DateOnly UtcDay(DateTimeOffset at) => DateOnly.FromDateTime(at.UtcDateTime);
+
+    private static DateOnly UtcDayCeiling(DateTimeOffset at) =>
+        at.UtcDateTime.TimeOfDay == TimeSpan.Zero ? UtcDay(at) : UtcDay(at).AddDays(1);
 
     private static async Task<Results<Ok<AnalyticsResponse<T>>, ValidationProblem, ProblemHttpResult>> RunAsync<T>(
         Guid sponsorId, string? zoneId, string? from, string? to, AnalyticsQuery query, GameStores stores, int k,

@@ -71,6 +71,7 @@ public static partial class SponsorApi
             .WithSummary("Deletes a zone; its creatures stop spawning. Visit history is kept.");
 
         endpoints.MapSponsorAnalyticsApi();
+        endpoints.MapSponsorBillingApi();
         return endpoints;
     }
 

@@ -102,6 +102,31 @@ public sealed class GuardedPage(IBrowserContext context, IPage page) : IAsyncDis
         Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, name + ".png") })
             .WaitAsync(TestServer.Timeout);
 
+    /// <summary>
+    /// Runs <paramref name="body"/>; when it fails, keeps a screenshot of what the page showed at that
+    /// moment (<c>&lt;name&gt;-failure.png</c>) before the failure propagates.
+    /// </summary>
+    public async Task ScreenshotOnFailureAsync(string name, Func<Task> body)
+    {
+        try
+        {
+            await body();
+        }
+        catch
+        {
+            try
+            {
+                await ScreenshotAsync(name + "-failure");
+            }
+            catch (Exception)
+            {
+                // The page may be gone; the original failure is what matters.
+            }
+
+            throw;
+        }
+    }
+
     public async ValueTask DisposeAsync() => await context.CloseAsync().WaitAsync(TestServer.Timeout);
 }
 

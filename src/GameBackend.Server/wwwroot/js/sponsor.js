@@ -11,6 +11,12 @@ const session = { sponsorId: null, apiKey: null };
 const editor = { zoneId: null, circle: null, polygon: [] };
 let species = [];
 let zones = [];
+let budgets = new Map();
+
+const STATUS_TEXT = {
+  active: 'active', paused_budget: 'paused: budget', pending_approval: 'pending approval', rejected: 'rejected',
+};
+const money = (v) => (v == null ? '—' : Number(v).toFixed(2));
 
 async function api(path, options = {}) {
   const res = await fetch(`api/sponsors/${encodeURIComponent(session.sponsorId)}${path}`, {
@@ -56,18 +62,67 @@ function drawZones() {
   }
 }
 
+function statusBadge(status) {
+  return el('span', { class: `zone-status ${status}` }, STATUS_TEXT[status] ?? status);
+}
+
 function renderZoneList() {
   $('#zones').replaceChildren(...zones.map((z) => el('li', { dataset: { zoneId: z.id } },
     el('span', { class: 'label' }, z.name, el('span', { class: 'muted' }, ` · ${z.kind} · ${z.spawnsPerHour}/h · max ${z.maxAlive}${z.clipped ? ' · clipped' : ''}`)),
+    ...(budgets.has(z.id) ? [statusBadge(budgets.get(z.id).status)] : []),
     el('button', { type: 'button', onclick: () => selectZone(z) }, 'Edit'))));
   if (zones.length === 0) $('#zones').append(el('li', { class: 'muted' }, 'No zones yet: draw one below.'));
 }
 
 async function loadZones() {
-  zones = await api('/zones');
+  [zones] = await Promise.all([api('/zones'), loadBudgets()]);
   renderZoneList();
   drawZones();
 }
+
+/** Fills a table's body with rows of cell texts; `num` columns are right-aligned. */
+function fillTable(table, rows, numericFrom = 1) {
+  table.tBodies[0].replaceChildren(...rows.map((cells) => el('tr', {},
+    ...cells.map((c, i) => el('td', i >= numericFrom ? { class: 'num' } : {}, String(c))))));
+}
+
+async function loadBudgets() {
+  const list = await api('/budgets');
+  budgets = new Map(list.map((b) => [b.zoneId, b]));
+  fillTable($('#budgets'), list.map((b) => [
+    b.zoneName, STATUS_TEXT[b.status] ?? b.status, money(b.pricePerVisit), money(b.spentToday),
+    b.leftToday == null ? 'no limit' : money(b.leftToday), b.leftTotal == null ? 'no limit' : money(b.leftTotal),
+  ]), 2);
+  // The status column reads as a badge, like the zone list.
+  [...$('#budgets').tBodies[0].rows].forEach((row, i) => row.cells[1].replaceChildren(statusBadge(list[i].status)));
+  return list;
+}
+
+/**
+ * CSV of what a table shows (header + rows), downloaded as a file. Cells that a spreadsheet would
+ * run as a formula (= + - @ at the start) get a leading apostrophe: zone names are sponsor text.
+ */
+function tableCsv(table) {
+  const cell = (text) => {
+    const t = /^[=+\-@\t\r]/.test(text) && !/^-?\d/.test(text) ? `'${text}` : text;
+    return /[",\r\n]/.test(t) ? `"${t.replaceAll('"', '""')}"` : t;
+  };
+  return [...table.rows].map((r) => [...r.cells].map((c) => cell(c.textContent.trim())).join(',')).join('\r\n') + '\r\n';
+}
+
+function download(name, blob) {
+  const a = el('a', { href: URL.createObjectURL(blob), download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+}
+
+// Every data table gets its own CSV button.
+document.querySelectorAll('table.data').forEach((table) => table.after(el('button', {
+  type: 'button', class: 'csv', dataset: { table: table.id },
+  onclick: () => download(`${table.dataset.csv}.csv`, new Blob([tableCsv(table)], { type: 'text/csv' })),
+}, 'Download CSV')));
 
 function renderSpecies(weights = {}) {
   $('#species').replaceChildren(...species.map((s) => el('div', { class: 'row' },
@@ -86,6 +141,8 @@ function resetEditor() {
   $('#save').textContent = 'Create zone';
   $('#delete').hidden = true;
   $('#analytics').hidden = true;
+  $('#budget-form').hidden = true;
+  $('#budget-status').hidden = true;
   renderSpecies();
   drawDraft();
   drawZones();
@@ -113,6 +170,12 @@ function selectZone(z) {
   $('#schedule').value = (z.schedule?.windows ?? []).map((w) => `${w.day} ${w.start}-${w.end}`).join('\n');
   $('#starts').value = toLocalInput(z.startsAt);
   $('#ends').value = toLocalInput(z.endsAt);
+  const b = budgets.get(z.id);
+  $('#budget-form').hidden = false;
+  $('#price').value = b?.pricePerVisit ?? 0;
+  $('#min-dwell').value = b?.minDwellSeconds ?? 60;
+  $('#daily-budget').value = b?.dailyBudget ?? '';
+  $('#total-budget').value = b?.totalBudget ?? '';
   drawDraft();
   drawZones();
   loadAnalytics(z.id);
@@ -182,15 +245,69 @@ function barChart(svg, items) {
   });
 }
 
+const SERIES = [
+  { key: 'shown', label: 'shown', color: '#8a9bc2' },
+  { key: 'visited', label: 'visited', color: '#2f6f5e' },
+  { key: 'captured', label: 'captured', color: '#c0562f' },
+];
+
+/** Grouped bars in SVG, one group per day and one bar per series; withheld days are hatched. */
+function funnelChart(svg, days) {
+  const w = svg.clientWidth || 320;
+  const h = svg.clientHeight || 160;
+  const ns = 'http://www.w3.org/2000/svg';
+  const make = (tag, attrs, text) => {
+    const n = document.createElementNS(ns, tag);
+    for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, v);
+    if (text !== undefined) n.textContent = text;
+    return n;
+  };
+  svg.replaceChildren();
+  if (days.length === 0) {
+    svg.append(make('text', { x: 8, y: h / 2, 'font-size': 12, fill: '#8a826f' }, 'no data yet'));
+    return;
+  }
+  SERIES.forEach((s, i) => {
+    svg.append(make('rect', { x: 6 + i * 70, y: 4, width: 10, height: 10, fill: s.color }));
+    svg.append(make('text', { x: 20 + i * 70, y: 13, 'font-size': 11, class: 'legend' }, s.label));
+  });
+  const top = 20;
+  const plot = h - top - 16;
+  const max = Math.max(1, ...days.flatMap((d) => SERIES.map((s) => d[s.key] ?? 0)));
+  const gw = w / days.length;
+  const bw = Math.max(2, (gw - 8) / SERIES.length);
+  days.forEach((d, i) => {
+    const x0 = i * gw + 4;
+    SERIES.forEach((s, j) => {
+      const v = d[s.key];
+      const barH = v == null ? plot - 12 : (plot - 12) * (v / max);
+      svg.append(make('rect', {
+        x: x0 + j * bw, y: top + plot - barH, width: Math.max(1, bw - 1), height: barH,
+        fill: v == null ? '#e5dfd1' : s.color, class: `bar funnel-${s.key}`,
+      }));
+      svg.append(make('text', { x: x0 + j * bw + bw / 2, y: top + plot - barH - 2, 'text-anchor': 'middle', 'font-size': 9 }, v == null ? '–' : String(v)));
+    });
+    svg.append(make('text', { x: x0 + gw / 2 - 4, y: h - 4, 'text-anchor': 'middle', 'font-size': 10, fill: '#6b6356' }, d.day.slice(5)));
+  });
+}
+
+const dwellLabel = (b) => (b.toSeconds == null ? `${b.fromSeconds / 60} min +` : b.fromSeconds === 0 ? `< ${b.toSeconds / 60} min` : `${b.fromSeconds / 60}–${b.toSeconds / 60} min`);
+
 async function loadAnalytics(zoneId) {
   const to = new Date();
   const from = new Date(to.getTime() - 7 * 86400000);
   const q = `zoneId=${zoneId}&from=${encodeURIComponent(from.toISOString())}&to=${encodeURIComponent(to.toISOString())}`;
   $('#analytics').hidden = false;
   try {
-    const [visits, dwell, captures] = await Promise.all([
+    const [visits, dwell, captures, funnel, histogram] = await Promise.all([
       api(`/analytics/visits?${q}&bucket=day`), api(`/analytics/dwell?${q}`), api(`/analytics/captures?${q}`),
+      api(`/analytics/funnel?${q}`), api(`/analytics/dwell-histogram?${q}`),
     ]);
+    funnelChart($('#chart-funnel'), funnel.data);
+    const shown = (v) => (v == null ? 'withheld' : v);
+    fillTable($('#funnel'), funnel.data.map((d) => [d.day, shown(d.shown), shown(d.visited), shown(d.qualified), shown(d.captured)]));
+    barChart($('#chart-dwell'), histogram.data.map((b) => ({ label: dwellLabel(b), value: b.visits })));
+    fillTable($('#dwell-table'), histogram.data.map((b) => [dwellLabel(b), shown(b.visits), shown(b.uniquePlayers)]));
     $('#k').textContent = visits.minUniquePlayers;
     barChart($('#chart-visits'), visits.data.map((b) => ({ label: new Date(b.start).toLocaleDateString(undefined, { weekday: 'short' }), value: b.visits })));
     const d = dwell.data;
@@ -244,6 +361,46 @@ $('#delete').addEventListener('click', async () => {
   }
 });
 
+$('#budget-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const status = $('#budget-status');
+  status.hidden = false;
+  const optional = (id) => ($(id).value === '' ? null : Number($(id).value));
+  try {
+    const saved = await api(`/zones/${editor.zoneId}/budget`, {
+      method: 'PUT',
+      body: JSON.stringify({
+        pricePerVisit: Number($('#price').value), dailyBudget: optional('#daily-budget'),
+        totalBudget: optional('#total-budget'), minDwellSeconds: Number($('#min-dwell').value),
+      }),
+    });
+    setStatus(status, `budget saved: ${STATUS_TEXT[saved.status] ?? saved.status}`, 'ok');
+    await loadZones();
+  } catch (err) {
+    setStatus(status, err.message, 'bad');
+  }
+});
+
+const month = () => $('#statement-month').value || new Date().toISOString().slice(0, 7);
+
+async function loadStatement() {
+  try {
+    const s = await api(`/statements/${month()}`);
+    fillTable($('#statement'), s.lines.map((l) => [l.day, l.zoneName ?? '(deleted zone)', l.visits, l.chargedVisits, money(l.amount)]), 2);
+    $('#statement-total').textContent = `${s.month}: ${s.visits} visits, ${s.chargedVisits} charged, total ${money(s.amount)}`;
+  } catch (err) {
+    $('#statement-total').textContent = `statement unavailable: ${err.message}`;
+  }
+}
+
+$('#statement-load').addEventListener('click', loadStatement);
+// The server's own CSV (exact amounts, zone ids), fetched with the API key header.
+$('#statement-csv').addEventListener('click', async () => {
+  const res = await fetch(`api/sponsors/${encodeURIComponent(session.sponsorId)}/statements/${month()}?format=csv`, { headers: { 'X-Api-Key': session.apiKey } });
+  if (res.ok) download(`statement-${month()}.csv`, await res.blob());
+  else $('#statement-total').textContent = `statement unavailable: ${res.status}`;
+});
+
 // A new key replaces the old one at once (a leaked key stops working); it is shown once, here.
 $('#rotate-key').addEventListener('click', async () => {
   const status = $('#key-status');
@@ -270,8 +427,10 @@ $('#signin').addEventListener('submit', async (e) => {
     setStatus($('#status'), `signed in as ${sponsor.name}`, 'ok');
     species = (await (await fetch('api/species')).json()).species;
     $('#console').hidden = false;
+    $('#statement-month').value = new Date().toISOString().slice(0, 7);
     resetEditor();
     await loadZones();
+    await loadStatement();
     const all = zones.flatMap((z) => [z.effectiveArea]);
     if (all.length > 0) map.fitBounds(L.geoJSON({ type: 'GeometryCollection', geometries: all }).getBounds(), { maxZoom: 17 });
   } catch (err) {
