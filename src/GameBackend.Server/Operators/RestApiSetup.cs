@@ -1,4 +1,6 @@
+using GameBackend.Server.Realtime;
 using GameBackend.Server.Sponsors;
+using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 
 namespace GameBackend.Server.Operators;
@@ -15,6 +17,17 @@ public static class RestApiSetup
         services.AddSingleton<OperatorSessions>();
         services.AddSingleton<GameStores>();
         services.AddSingleton<WorldChangeNotifier>();
+        services.AddOptions<ModerationOptions>().BindConfiguration(ModerationOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ModerationOptions>, ModerationOptionsValidator>();
+        services.AddSingleton<Moderation>();
+        services.AddSingleton(sp => new OperatorHubModeration(
+            sp.GetRequiredService<GameStores>(), sp.GetRequiredService<Moderation>(), sp.GetRequiredService<IPlayerStrikes>()));
+        services.AddSingleton<RemovalRequestLimiter>();
+        services.AddSingleton<IPlayerStrikes, LivePlayerStrikes>();
+        services.AddSingleton<BanList>();
+        services.AddHostedService(sp => sp.GetRequiredService<BanList>());
+        // Only the game hub: bans are about players. The filter instance also tracks connections.
+        services.AddOptions<HubOptions<GameHub>>().Configure<BanList>((hub, bans) => hub.AddFilter(bans));
         return services;
     }
 }

@@ -34,7 +34,11 @@ const log = (text) => {
   while ($('#log').childElementCount > 60) $('#log').lastChild.remove();
 };
 
-const map = await createMap('map', start, 18);
+// Leaflet's keyboard handler pans the map on the same arrow keys that walk, which moved the view away
+// from the player; the keys walk here and the view follows the player (keepInView). A renderer padded
+// by a whole screen keeps the SVG of markers near the view drawn while it pans (Leaflet clips paths
+// outside the padded area until the pan ends, which collapsed them).
+const map = await createMap('map', start, 18, { keyboard: false, renderer: L.svg({ padding: 1 }) });
 const me = L.circleMarker([start.lat, start.lng], { radius: 8, color: '#fff', weight: 2, fillColor: '#1f6feb', fillOpacity: 1 }).addTo(map);
 const range = L.circle([start.lat, start.lng], { radius: 50, color: '#1f6feb', weight: 1, fill: false, dashArray: '4 4', interactive: false }).addTo(map);
 const markers = new Map();
@@ -111,11 +115,21 @@ function walkTo(c) {
   state.target = { lat: c.latitude ?? c.lat, lng: c.longitude ?? c.lng, stopWithin: c.creatureId ? 8 : 0.5 };
 }
 
+/**
+ * Pans (without animation, so what the page shows matches the state at once) when the player leaves
+ * the middle of the view: the inner half of each axis, so the player and the creatures within the
+ * 50 m range stay visible while walking in any direction.
+ */
+function keepInView(latlng) {
+  if (!map.getBounds().pad(-0.25).contains(latlng)) map.panTo(latlng, { animate: false });
+}
+
 function showPosition() {
   const p = state.confirmed;
   $('#position').textContent = `${p.lat.toFixed(6)}, ${p.lng.toFixed(6)}`;
   me.setLatLng([state.position.lat, state.position.lng]);
   range.setLatLng([p.lat, p.lng]);
+  keepInView(L.latLng(state.position.lat, state.position.lng));
 }
 
 function nextPosition() {
@@ -225,10 +239,12 @@ document.addEventListener('keydown', (e) => {
   if (e.target instanceof HTMLInputElement) return;
   const bearing = KEYS[e.key];
   if (bearing === undefined) return;
+  // No page scroll, and no other handler (the map's) acts on a key that is a step.
   e.preventDefault();
+  e.stopPropagation();
   state.target = null;
   if (state.queue.length < 20) state.queue.push(bearing);
-});
+}, { capture: true }); // capture: before any handler on the map container sees the key
 map.on('click', (e) => walkTo({ lat: e.latlng.lat, lng: e.latlng.lng }));
 
 let connectionRef;
