@@ -59,7 +59,11 @@ async function login() {
     localStorage.removeItem('gb.deviceSecret');
     res = await post();
   }
-  if (!res.ok) throw new Error(`login failed: HTTP ${res.status}`);
+  if (!res.ok) {
+    // A problem's detail says why (e.g. "banned: <reason>"); shown as text.
+    const problem = await res.json().catch(() => null);
+    throw new Error(problem?.detail ?? `login failed: HTTP ${res.status}`);
+  }
   const session = await res.json();
   // Only a device's first login returns its secret; every later login must present it.
   if (session.deviceSecret) localStorage.setItem('gb.deviceSecret', session.deviceSecret);
@@ -266,7 +270,14 @@ try {
   connection.on('locationRejected', (r) => log(`rejected fix #${r.seq}: ${r.reason}`));
   connection.onreconnecting(() => setStatus($('#status'), 'reconnecting…', 'bad'));
   connection.onreconnected(() => setStatus($('#status'), 'connected', 'ok'));
-  connection.onclose(() => setStatus($('#status'), 'disconnected', 'bad'));
+  // A ban arrives as `banned` just before the server closes the connection; a banned reconnect is
+  // refused with the reason in the close frame (error message).
+  connection.on('banned', (b) => { state.banned = b.reason; setStatus($('#status'), b.reason, 'bad'); });
+  connection.onclose((err) => {
+    const banned = state.banned ?? (/banned: .*/.exec(err?.message ?? '')?.[0]);
+    setStatus($('#status'), banned ?? 'disconnected', 'bad');
+    if (banned) $('#status').dataset.banned = 'true';
+  });
   await connection.start();
   setStatus($('#status'), 'connected', 'ok');
   // Server-authoritative: a player the server already placed elsewhere resumes there rather than
