@@ -182,13 +182,13 @@ public sealed class OperatorMapTests(BrowserFixture browser)
         Assert.Empty(guarded.ConsoleErrors);
     }
 
-    private static object Square(double south, double north, double west, double east) => new
+    internal static object Square(double south, double north, double west, double east) => new
     {
         type = "Polygon",
         coordinates = new[] { new[] { new[] { west, south }, new[] { east, south }, new[] { east, north }, new[] { west, north }, new[] { west, south } } },
     };
 
-    private static async Task<JsonElement> SendAsync(TestServer server, HttpMethod method, string path, object body, (string Name, string Value) header)
+    internal static async Task<JsonElement> SendAsync(TestServer server, HttpMethod method, string path, object body, (string Name, string Value) header)
     {
         using var request = new HttpRequestMessage(method, path) { Content = JsonContent.Create(body) };
         request.Headers.Add(header.Name, header.Value);

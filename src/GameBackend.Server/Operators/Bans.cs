@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 namespace GameBackend.Server.Operators;
 
 /// <summary>
-/// Enforces bans on <c>/hubs/game</c> without touching the hub itself: a hub filter (registered for
+/// Enforces bans on <c>/hubs/game</c> without touching the hub itself: a hub filter (acting on
 /// <see cref="GameHub"/> only) refuses a banned player's new connections with a close message that
 /// says why, and keeps this node's connections per player so a ban closes them at once. The node that
 /// takes the ban applies it immediately; every node re-reads <c>player_bans</c> each
@@ -40,6 +40,12 @@ public sealed partial class BanList(
 
     public async Task OnConnectedAsync(HubLifetimeContext context, Func<HubLifetimeContext, Task> next)
     {
+        if (context.Hub is not GameHub)
+        {
+            await next(context);
+            return;
+        }
+
         var playerId = context.Context.UserIdentifier;
         if (playerId is not null && ReasonFor(playerId) is { } reason)
         {

@@ -26,8 +26,9 @@ public static class RestApiSetup
         services.AddSingleton<IPlayerStrikes, LivePlayerStrikes>();
         services.AddSingleton<BanList>();
         services.AddHostedService(sp => sp.GetRequiredService<BanList>());
-        // Only the game hub: bans are about players. The filter instance also tracks connections.
-        services.AddOptions<HubOptions<GameHub>>().Configure<BanList>((hub, bans) => hub.AddFilter(bans));
+        // A global hub filter (per-hub options are replaced by a copy of the global ones when SignalR
+        // sets them up); BanList itself acts only on the game hub. It is the singleton that tracks connections.
+        services.Configure<HubOptions>(hub => hub.AddFilter<BanList>());
         return services;
     }
 }

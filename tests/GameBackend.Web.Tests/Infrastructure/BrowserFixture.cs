@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 
 namespace GameBackend.Web.Tests.Infrastructure;
 
@@ -23,6 +24,28 @@ public sealed class BrowserFixture : IAsyncLifetime
     /// <summary>tests/GameBackend.Web.Tests/bin/screenshots (not committed).</summary>
     public static string ScreenshotDirectory { get; } =
         Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "screenshots"));
+
+    /// <summary>bin/screenshots/failures: what the page showed when a test run through <see cref="RunAsync"/> failed.</summary>
+    public static string FailureDirectory => Path.Combine(ScreenshotDirectory, "failures");
+
+    /// <summary>
+    /// Runs a browser test on a fresh page. When the test throws (a failed expectation, a timeout, an
+    /// assertion), a full-page screenshot of that moment is kept as <c>failures/&lt;test&gt;.png</c>
+    /// before the page closes, then the original failure propagates unchanged.
+    /// </summary>
+    public async Task RunAsync(Func<GuardedPage, Task> test, [CallerMemberName] string testName = "")
+    {
+        await using var guarded = await NewPageAsync();
+        try
+        {
+            await test(guarded);
+        }
+        catch
+        {
+            await guarded.KeepFailureScreenshotAsync(testName);
+            throw;
+        }
+    }
 
     public async Task InitializeAsync()
     {
@@ -101,6 +124,21 @@ public sealed class GuardedPage(IBrowserContext context, IPage page) : IAsyncDis
     public Task ScreenshotAsync(string name) =>
         Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, name + ".png") })
             .WaitAsync(TestServer.Timeout);
+
+    /// <summary>Best effort: a page that cannot be captured (crashed, closed) must not hide the test's own failure.</summary>
+    internal async Task KeepFailureScreenshotAsync(string testName)
+    {
+        try
+        {
+            Directory.CreateDirectory(BrowserFixture.FailureDirectory);
+            var safe = string.Concat(testName.Select(c => char.IsLetterOrDigit(c) || c is '_' or '-' ? c : '_'));
+            await Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(BrowserFixture.FailureDirectory, safe + ".png"), FullPage = true })
+                .WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        catch (Exception)
+        {
+        }
+    }
 
     public async ValueTask DisposeAsync() => await context.CloseAsync().WaitAsync(TestServer.Timeout);
 }

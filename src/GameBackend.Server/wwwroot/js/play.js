@@ -39,7 +39,7 @@ const log = (text) => {
 // by a whole screen keeps the SVG of markers near the view drawn while it pans (Leaflet clips paths
 // outside the padded area until the pan ends, which collapsed them).
 const map = await createMap('map', start, 18, { keyboard: false, renderer: L.svg({ padding: 1 }) });
-const me = L.circleMarker([start.lat, start.lng], { radius: 8, color: '#fff', weight: 2, fillColor: '#1f6feb', fillOpacity: 1 }).addTo(map);
+const me = L.circleMarker([start.lat, start.lng], { radius: 8, color: '#fff', weight: 2, fillColor: '#1f6feb', fillOpacity: 1, className: 'player-me' }).addTo(map);
 const range = L.circle([start.lat, start.lng], { radius: 50, color: '#1f6feb', weight: 1, fill: false, dashArray: '4 4', interactive: false }).addTo(map);
 const markers = new Map();
 
@@ -83,9 +83,10 @@ function upsertCreature(c) {
   state.creatures.set(c.creatureId, c);
   if (!markers.has(c.creatureId)) {
     const marker = L.circleMarker([c.latitude, c.longitude], {
-      radius: 7, color: '#222', weight: 1, fillColor: RARITY_COLORS[c.rarity] ?? '#888', fillOpacity: 0.9,
+      radius: 7, color: '#222', weight: 1, fillColor: RARITY_COLORS[c.rarity] ?? '#888', fillOpacity: 0.9, className: 'creature-marker',
     }).bindTooltip(tip(`${c.species} (${c.rarity})`)).on('click', (e) => { L.DomEvent.stopPropagation(e); walkTo(c); });
     marker.addTo(map);
+    marker.getElement()?.setAttribute('data-creature-id', c.creatureId);
     markers.set(c.creatureId, marker);
   }
 }
@@ -293,7 +294,7 @@ try {
   setInterval(() => tick(connection), TICK_MS);
   tick(connection);
   $('#map').focus();
-  window.gameBackend = { state, connection };
+  window.gameBackend = { state, connection, map };
 } catch (err) {
   setStatus($('#status'), `error: ${err.message ?? err}`, 'bad');
 }
