@@ -43,7 +43,7 @@ public sealed class OperatorConsoleTests(BrowserFixture browser)
             {
                 var box = (await cell.BoundingBoxAsync())!;
                 Assert.True(box.Width > 2 && box.Height > 2, $"a heat cell is {box.Width}×{box.Height}");
-                Assert.True(box.X >= mapBox.X && box.Y >= mapBox.Y && box.X + box.Width <= mapBox.X + mapBox.Width && box.Y + box.Height <= mapBox.Y + mapBox.Height);
+                PlayerPageTests.AssertInside(mapBox, box, "a heat cell");
             }
 
             var opacities = await cells.EvaluateAllAsync<double[]>("cs => cs.map(c => Number(c.getAttribute('fill-opacity')))");

@@ -231,7 +231,7 @@ public sealed partial class PlayerPageTests(BrowserFixture browser)
         });
     }
 
-    private static void AssertInside(BoundingBox outer, BoundingBox inner, string what) =>
+    internal static void AssertInside(LocatorBoundingBoxResult outer, LocatorBoundingBoxResult inner, string what) =>
         Assert.True(
             inner.X >= outer.X && inner.Y >= outer.Y && inner.X + inner.Width <= outer.X + outer.Width && inner.Y + inner.Height <= outer.Y + outer.Height,
             $"{what}: box ({inner.X:F0}, {inner.Y:F0}, {inner.Width:F0}×{inner.Height:F0}) is not inside the map ({outer.X:F0}, {outer.Y:F0}, {outer.Width:F0}×{outer.Height:F0})");
