@@ -154,7 +154,9 @@ public sealed class OperatorConsoleTests(BrowserFixture browser)
             await row.Locator("button.accept").ClickAsync();
             await Expect(page.Locator("#removals li")).ToHaveTextAsync(["No open requests."]);
             await Expect(page.Locator("#map path.zone-exclusion")).ToHaveCountAsync(1);
-            await Expect(page.Locator("#audit li").First).ToHaveAttributeAsync("data-action", "removal.accepted");
+            // Both rows of the one transaction: the request decided and the exclusion zone it created.
+            await Expect(page.Locator("#audit li[data-action='removal.accepted']")).ToHaveCountAsync(1);
+            await Expect(page.Locator("#audit li[data-action='exclusion.created']")).ToHaveCountAsync(1);
             Assert.Empty(guarded.ConsoleErrors);
         });
     }

@@ -18,6 +18,7 @@ public sealed partial class PlayerPageTests(BrowserFixture browser)
     public async Task Player_page_works_offline_and_walking_moves_the_player_on_the_server()
     {
         await using var server = await TestServer.StartAsync();
+        using var clock = RealTimeFollower.Start(server);
         await browser.RunAsync(async guarded =>
         {
             var page = guarded.Page;
@@ -67,6 +68,7 @@ public sealed partial class PlayerPageTests(BrowserFixture browser)
         var victimDevice = "victim-phone-" + Guid.NewGuid().ToString("N");
         var victim = (await server.LoginAsync(victimDevice)).PlayerId;
 
+        using var clock = RealTimeFollower.Start(server);
         await browser.RunAsync(async guarded =>
         {
             var page = guarded.Page;
@@ -104,6 +106,7 @@ public sealed partial class PlayerPageTests(BrowserFixture browser)
             ["Game:Movement:MaxUpdatesPerSecond"] = "1000",
             ["Game:Movement:RateBurst"] = "1000",
         });
+        using var clock = RealTimeFollower.Start(server);
         await browser.RunAsync(async guarded =>
         {
             var page = guarded.Page;
@@ -194,6 +197,7 @@ public sealed partial class PlayerPageTests(BrowserFixture browser)
             ["Game:Movement:MaxUpdatesPerSecond"] = "1000",
             ["Game:Movement:RateBurst"] = "1000",
         });
+        using var clock = RealTimeFollower.Start(server);
         await browser.RunAsync(async guarded =>
         {
             var page = guarded.Page;
