@@ -9,7 +9,7 @@ public sealed partial class PageHardeningTests
     public async Task Every_page_and_script_is_served_with_the_policy_and_no_page_has_inline_script()
     {
         await using var server = await TestServer.StartAsync();
-        foreach (var path in new[] { "/", "/play.html", "/operator.html", "/sponsor.html", "/js/common.js", "/js/operator.js", "/css/app.css" })
+        foreach (var path in new[] { "/", "/play.html", "/operator.html", "/sponsor.html", "/removal.html", "/js/common.js", "/js/operator.js", "/js/play.js", "/js/removal.js", "/css/app.css" })
         {
             using var response = await server.Http.GetAsync(path);
             response.EnsureSuccessStatusCode();

@@ -43,10 +43,9 @@ public sealed class SponsorBillingConsoleTests(BrowserFixture browser)
         var days = new[] { now.AddDays(-2), now.AddDays(-1) };
         await SeedAsync(database.ConnectionString, zone, days);
 
-        await using var guarded = await browser.NewPageAsync();
-        var page = guarded.Page;
-        await guarded.ScreenshotOnFailureAsync("sponsor-billing", async () =>
+        await browser.RunAsync(async guarded =>
         {
+            var page = guarded.Page;
             await page.GotoAsync(new Uri(server.BaseAddress, "sponsor.html?lat=52.5296&lng=13.4014").ToString());
             await page.Locator("#sponsor-id").FillAsync(sponsorId);
             await page.Locator("#api-key").FillAsync(apiKey);

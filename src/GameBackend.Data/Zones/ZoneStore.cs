@@ -16,7 +16,11 @@ public sealed class ZoneStore(NpgsqlDataSource dataSource)
         spawns_per_hour, max_alive, schedule::text, starts_at, ends_at, clipped, created_at, updated_at, status
         """;
 
-    public async Task<ZoneSaveResult> CreateAsync(Guid sponsorId, SponsorZoneInput input, CancellationToken cancellationToken = default)
+    public Task<ZoneSaveResult> CreateAsync(Guid sponsorId, SponsorZoneInput input, CancellationToken cancellationToken = default) =>
+        CreateAsync(sponsorId, input, null, cancellationToken);
+
+    /// <param name="status">The zone's <c>status</c>; null writes <c>active</c> (e.g. <c>pending_approval</c> when zones need an operator's approval).</param>
+    public async Task<ZoneSaveResult> CreateAsync(Guid sponsorId, SponsorZoneInput input, string? status, CancellationToken cancellationToken = default)
     {
         input.Validate();
         var (requested, effective, clipped) = await PrepareAsync(input, cancellationToken);
@@ -27,19 +31,25 @@ public sealed class ZoneStore(NpgsqlDataSource dataSource)
 
         await using var cmd = dataSource.CreateCommand($"""
             insert into sponsor_zones (id, sponsor_id, name, kind, geog, requested_geog, center, radius_m, species_weights,
-                                       spawns_per_hour, max_alive, schedule, starts_at, ends_at, clipped)
+                                       spawns_per_hour, max_alive, schedule, starts_at, ends_at, clipped, status)
             values (@id, @sponsor, @name, @kind, @geog, @requested, @center, @radius, @weights,
-                    @rate, @max, @schedule, @starts, @ends, @clipped)
+                    @rate, @max, @schedule, @starts, @ends, @clipped, @status)
             returning {ZoneColumns}
             """);
         cmd.Parameters.AddWithValue("id", Guid.CreateVersion7());
+        cmd.Parameters.AddWithValue("status", status ?? "active");
         AddZoneParameters(cmd, sponsorId, input, requested, effective, clipped);
         var zone = await ReadOneAsync(cmd, cancellationToken);
         return new ZoneSaveResult(zone, clipped, false);
     }
 
     /// <summary>Replaces a zone's definition; null when the sponsor has no such zone.</summary>
-    public async Task<ZoneSaveResult?> UpdateAsync(Guid sponsorId, Guid zoneId, SponsorZoneInput input, CancellationToken cancellationToken = default)
+    public Task<ZoneSaveResult?> UpdateAsync(Guid sponsorId, Guid zoneId, SponsorZoneInput input, CancellationToken cancellationToken = default) =>
+        UpdateAsync(sponsorId, zoneId, input, null, cancellationToken);
+
+    /// <summary>Replaces a zone's definition; null when the sponsor has no such zone.</summary>
+    /// <param name="status">A new <c>status</c> (e.g. <c>pending_approval</c>: a changed zone is reviewed again); null keeps it.</param>
+    public async Task<ZoneSaveResult?> UpdateAsync(Guid sponsorId, Guid zoneId, SponsorZoneInput input, string? status, CancellationToken cancellationToken = default)
     {
         input.Validate();
         var (requested, effective, clipped) = await PrepareAsync(input, cancellationToken);
@@ -51,11 +61,12 @@ public sealed class ZoneStore(NpgsqlDataSource dataSource)
         await using var cmd = dataSource.CreateCommand($"""
             update sponsor_zones set name = @name, kind = @kind, geog = @geog, requested_geog = @requested, center = @center,
                 radius_m = @radius, species_weights = @weights, spawns_per_hour = @rate, max_alive = @max, schedule = @schedule,
-                starts_at = @starts, ends_at = @ends, clipped = @clipped, updated_at = now()
+                starts_at = @starts, ends_at = @ends, clipped = @clipped, updated_at = now(), status = coalesce(@status, status)
             where id = @id and sponsor_id = @sponsor
             returning {ZoneColumns}
             """);
         cmd.Parameters.AddWithValue("id", zoneId);
+        cmd.Parameters.Add(new NpgsqlParameter("status", NpgsqlDbType.Text) { Value = (object?)status ?? DBNull.Value });
         AddZoneParameters(cmd, sponsorId, input, requested, effective, clipped);
         var zone = await ReadOneAsync(cmd, cancellationToken);
         return zone is null ? null : new ZoneSaveResult(zone, clipped, false);
@@ -107,11 +118,15 @@ public sealed class ZoneStore(NpgsqlDataSource dataSource)
     /// <summary>
     /// Server-side (all sponsors): every zone that has not ended by <paramref name="at"/>, including
     /// ones that start later (the spawner's schedule check decides when they are live). What each
-    /// node's zone cache loads.
+    /// node's zone cache loads. Zones waiting for approval or rejected by an operator never spawn.
     /// </summary>
     public async Task<IReadOnlyList<SponsorZone>> ListNotEndedAsync(DateTimeOffset at, CancellationToken cancellationToken = default)
     {
-        await using var cmd = dataSource.CreateCommand($"select {ZoneColumns} from sponsor_zones where ends_at is null or ends_at > @at order by id");
+        await using var cmd = dataSource.CreateCommand($"""
+            select {ZoneColumns} from sponsor_zones
+            where (ends_at is null or ends_at > @at) and status not in ('pending_approval', 'rejected')
+            order by id
+            """);
         cmd.Parameters.AddWithValue("at", at);
         return await ReadAllAsync(cmd, cancellationToken);
     }

@@ -56,7 +56,7 @@ public static class IdentityApi
 
     internal static async Task<Results<Ok<GuestLoginResponse>, ValidationProblem, ProblemHttpResult>> Login(
         GuestLoginRequest? request, PlayerTokens tokens, GuestAccounts accounts, IOptions<IdentityOptions> options,
-        CancellationToken cancellationToken)
+        Operators.GameStores stores, CancellationToken cancellationToken)
     {
         if (!options.Value.GuestLoginEnabled)
         {
@@ -100,6 +100,14 @@ public static class IdentityApi
             return TypedResults.Problem(
                 "This device id is registered; present the deviceSecret its first login returned.",
                 statusCode: StatusCodes.Status401Unauthorized, title: "Device secret required");
+        }
+
+        // A banned player gets no new token (the ban list in PostgreSQL is the authority; without
+        // PostgreSQL there are no bans).
+        if (stores.IsConfigured && await stores.Moderation.FindBanAsync(playerId!, cancellationToken) is { } ban)
+        {
+            return TypedResults.Problem(
+                Operators.BanList.Describe(ban.Reason), statusCode: StatusCodes.Status403Forbidden, title: "Player banned");
         }
 
         var (token, expiresAt) = tokens.Issue(playerId!, displayName);

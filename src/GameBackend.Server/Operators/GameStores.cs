@@ -1,5 +1,7 @@
 using GameBackend.Data;
 using GameBackend.Data.Analytics;
+using GameBackend.Data.Audit;
+using GameBackend.Data.Moderation;
 using GameBackend.Data.Privacy;
 using GameBackend.Data.Zones;
 using Npgsql;
@@ -13,6 +15,10 @@ namespace GameBackend.Server.Operators;
 /// </summary>
 public sealed class GameStores(IServiceProvider services)
 {
+    // Built on first use (benign race: two equal instances over the same data source).
+    private AuditLog? _audit;
+    private ModerationStore? _moderation;
+
     public bool IsConfigured { get; } = services.GetService<ZoneStore>() is not null;
 
     public SponsorStore Sponsors => Get<SponsorStore>();
@@ -24,6 +30,11 @@ public sealed class GameStores(IServiceProvider services)
     public PlayerDataStore Players => Get<PlayerDataStore>();
 
     public Data.Billing.BillingStore Billing => Get<Data.Billing.BillingStore>();
+
+    /// <summary>The append-only audit trail (game time, so tests read it on their fake clock).</summary>
+    public AuditLog Audit => _audit ??= new AuditLog(DataSource, services.GetRequiredService<Hosting.GameClock>().Provider);
+
+    public ModerationStore Moderation => _moderation ??= new ModerationStore(DataSource, Audit, services.GetRequiredService<Hosting.GameClock>().Provider);
 
     public NpgsqlDataSource DataSource =>
         services.GetKeyedService<NpgsqlDataSource>(GameDataServiceCollectionExtensions.DataSourceKey)

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using GameBackend.Data.Analytics;
+using GameBackend.Data.Audit;
 using GameBackend.Server.Sponsors;
 using Microsoft.AspNetCore.Http.HttpResults;
 using NetTopologySuite.Geometries;
@@ -46,6 +47,7 @@ public static class OperatorApi
     public static IEndpointRouteBuilder MapOperatorApi(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapOperatorSessionApi();
+        endpoints.MapModerationApi();
         var exclusions = endpoints.MapGroup("/api/exclusion-zones")
             .WithTags("Exclusion zones")
             .AddEndpointFilter<OperatorKeyFilter>()
@@ -85,7 +87,7 @@ public static class OperatorApi
     }
 
     internal static async Task<Results<Created<ExclusionZoneResponse>, ValidationProblem>> CreateExclusion(
-        ExclusionZoneRequest? request, GameStores stores, WorldChangeNotifier world, CancellationToken cancellationToken)
+        ExclusionZoneRequest? request, GameStores stores, WorldChangeNotifier world, Moderation moderation, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
         var name = request?.Name?.Trim() ?? "";
@@ -110,6 +112,7 @@ public static class OperatorApi
         }
 
         var zone = await stores.Zones.CreateExclusionAsync(name, area!, cancellationToken);
+        await moderation.AuditAsync(Actors.OperatorRest, AuditActions.ExclusionCreated, zone.Id.ToString(), new { name }, cancellationToken);
         await world.ExclusionZoneCreatedAsync(zone.Id, zone.Area, cancellationToken);
         return TypedResults.Created($"/api/exclusion-zones/{zone.Id}", ToResponse(zone));
     }
@@ -118,18 +121,29 @@ public static class OperatorApi
         TypedResults.Ok((await stores.Zones.ListExclusionsAsync(cancellationToken)).Select(ToResponse).ToArray());
 
     internal static async Task<Results<NoContent, ProblemHttpResult>> DeleteExclusion(
-        Guid exclusionZoneId, GameStores stores, WorldChangeNotifier world, CancellationToken cancellationToken)
+        Guid exclusionZoneId, GameStores stores, WorldChangeNotifier world, Moderation moderation, CancellationToken cancellationToken)
     {
         if (!await stores.Zones.DeleteExclusionAsync(exclusionZoneId, cancellationToken))
         {
             return RestProblems.NotFound("No such exclusion zone.");
         }
 
+        await moderation.AuditAsync(Actors.OperatorRest, AuditActions.ExclusionDeleted, exclusionZoneId.ToString(), null, cancellationToken);
+
         await world.ExclusionZoneDeletedAsync(exclusionZoneId, cancellationToken);
         return TypedResults.NoContent();
     }
 
     internal static async Task<Results<Ok<HeatmapResponse>, ValidationProblem>> Heatmap(
+        string? minLon, string? minLat, string? maxLon, string? maxLat, string? from, string? to, string? cellDegrees,
+        GameStores stores, CancellationToken cancellationToken)
+    {
+        var (response, errors) = await HeatmapAsync(minLon, minLat, maxLon, maxLat, from, to, cellDegrees, stores, cancellationToken);
+        return response is not null ? TypedResults.Ok(response) : TypedResults.ValidationProblem(errors!);
+    }
+
+    /// <summary>The heatmap for REST and the console's hub call: an answer, or the validation errors.</summary>
+    internal static async Task<(HeatmapResponse? Response, IDictionary<string, string[]>? Errors)> HeatmapAsync(
         string? minLon, string? minLat, string? maxLon, string? maxLat, string? from, string? to, string? cellDegrees,
         GameStores stores, CancellationToken cancellationToken)
     {
@@ -154,7 +168,7 @@ public static class OperatorApi
 
         if (!query.IsValid)
         {
-            return TypedResults.ValidationProblem(query.Errors);
+            return (null, query.Errors);
         }
 
         var cells = await stores.Analytics.HeatmapAsync(x0, y0, x1, y1, f, t, cell, cancellationToken: cancellationToken);
@@ -166,7 +180,7 @@ public static class OperatorApi
                 [c.MinLongitude, c.MaxLatitude], [c.MinLongitude, c.MinLatitude],
             ]]),
             new HeatmapCellProperties(c.Samples, c.UniquePlayers))).ToArray();
-        return TypedResults.Ok(new HeatmapResponse("FeatureCollection", f, t, cell, features));
+        return (new HeatmapResponse("FeatureCollection", f, t, cell, features), null);
     }
 
     internal static async Task<Results<Ok<OperatorSeriesResponse<SpeciesRarityCounts>>, ValidationProblem>> SpawnsAndCaptures(

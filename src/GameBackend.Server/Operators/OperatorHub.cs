@@ -12,7 +12,7 @@ namespace GameBackend.Server.Operators;
 /// pushes its own <c>liveSnapshot</c> about once a second to the <c>operators</c> group.
 /// </summary>
 [Authorize(Policy = OperatorKeyAuthenticationHandler.Policy)]
-public sealed class OperatorHub(LiveMap live, WorldCache world) : Hub
+public sealed class OperatorHub(LiveMap live, WorldCache world, OperatorHubModeration moderation) : Hub
 {
     public const string Path = "/hubs/operator";
     public const string Group = "operators";
@@ -38,6 +38,39 @@ public sealed class OperatorHub(LiveMap live, WorldCache world) : Hub
         var exclusions = world.ExclusionZones.Select(e => new MapZone(e.Id.ToString(), "exclusion", e.Name, Sponsors.GeoJson.ToJson(e.Area)));
         return [.. zones, .. exclusions];
     }
+
+    /// <summary>Sponsor zones waiting for approval (<c>pending_approval</c>, the default) or <c>rejected</c>.</summary>
+    public Task<ZoneReviewResponse[]> GetZonesForReview(string? status) => moderation.GetZonesForReview(status);
+
+    /// <summary>Approves or rejects a zone (a rejection needs a reason). False when it is not reviewable.</summary>
+    public Task<bool> ReviewZone(Guid zoneId, bool approve, string? reason) => moderation.ReviewZone(zoneId, approve, reason);
+
+    /// <summary>Removal requests: <c>open</c> (default), <c>accepted</c>, <c>rejected</c> or <c>all</c>.</summary>
+    public Task<RemovalRequestResponse[]> GetRemovalRequests(string? status) => moderation.GetRemovalRequests(status);
+
+    /// <summary>Accepting turns the request into an exclusion zone (live despawn); a rejection needs a reason.</summary>
+    public Task<bool> DecideRemovalRequest(Guid requestId, bool accept, string? reason) => moderation.DecideRemovalRequest(requestId, accept, reason);
+
+    /// <summary>Banned players, newest first.</summary>
+    public Task<Data.Moderation.PlayerBan[]> GetBans() => moderation.GetBans();
+
+    /// <summary>Online players with anti-cheat strikes (this node's players).</summary>
+    public Task<IReadOnlyList<PlayerStrikes>> GetStrikes() => moderation.GetStrikes();
+
+    /// <summary>Bans a player: their connections close with the reason, new logins are refused.</summary>
+    public Task<Data.Moderation.PlayerBan> Ban(string playerId, string reason) => moderation.Ban(playerId, reason);
+
+    /// <summary>Lifts a ban. False when the player was not banned.</summary>
+    public Task<bool> Unban(string playerId) => moderation.Unban(playerId);
+
+    /// <summary>The audit log, newest first, filtered.</summary>
+    public Task<AuditEntryResponse[]> GetAudit(AuditQuery query) => moderation.GetAudit(query);
+
+    /// <summary>The audit actions the log can hold (for the console's filter).</summary>
+    public IReadOnlyList<string> GetAuditActions() => OperatorHubModeration.AuditActionNames;
+
+    /// <summary>Position samples on a grid for the console's heatmap layer.</summary>
+    public Task<HeatmapResponse> GetHeatmap(HeatmapQuery query) => moderation.GetHeatmap(query);
 }
 
 /// <summary>A zone on the operator map.</summary>

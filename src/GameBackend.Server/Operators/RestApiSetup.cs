@@ -1,4 +1,6 @@
+using GameBackend.Server.Realtime;
 using GameBackend.Server.Sponsors;
+using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 
 namespace GameBackend.Server.Operators;
@@ -16,6 +18,19 @@ public static class RestApiSetup
         services.AddSingleton<GameStores>();
         services.AddSingleton<WorldChangeNotifier>();
         services.AddSponsorBilling();
+
+        services.AddOptions<ModerationOptions>().BindConfiguration(ModerationOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ModerationOptions>, ModerationOptionsValidator>();
+        services.AddSingleton<Moderation>();
+        services.AddSingleton(sp => new OperatorHubModeration(
+            sp.GetRequiredService<GameStores>(), sp.GetRequiredService<Moderation>(), sp.GetRequiredService<IPlayerStrikes>()));
+        services.AddSingleton<RemovalRequestLimiter>();
+        services.AddSingleton<IPlayerStrikes, LivePlayerStrikes>();
+        services.AddSingleton<BanList>();
+        services.AddHostedService(sp => sp.GetRequiredService<BanList>());
+        // A global hub filter (per-hub options are replaced by a copy of the global ones when SignalR
+        // sets them up); BanList itself acts only on the game hub. It is the singleton that tracks connections.
+        services.Configure<HubOptions>(hub => hub.AddFilter<BanList>());
         return services;
     }
 }

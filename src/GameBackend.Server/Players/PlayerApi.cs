@@ -91,7 +91,7 @@ public static partial class PlayerApi
     }
 
     internal static async Task<Results<NoContent, ProblemHttpResult>> DeleteHistory(
-        ClaimsPrincipal user, PlayerTokens tokens, GameStores stores, ILoggerFactory loggers, CancellationToken cancellationToken)
+        ClaimsPrincipal user, PlayerTokens tokens, GameStores stores, Moderation moderation, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         if (tokens.PlayerIdOf(user) is not { } playerId)
         {
@@ -99,6 +99,9 @@ public static partial class PlayerApi
         }
 
         var deleted = await stores.Players.DeletePlayerAsync(playerId, cancellationToken);
+        // The trail says that (and how much) was erased, never what: no positions in the audit log.
+        await moderation.AuditAsync(Actors.Player(playerId), Data.Audit.AuditActions.DataErased, playerId,
+            new { deleted.Positions, deleted.Visits, deleted.Sightings }, cancellationToken);
         var logger = loggers.CreateLogger(typeof(PlayerApi));
         LogErased(logger, playerId, deleted.Positions, deleted.Visits, deleted.Sightings);
         return TypedResults.NoContent();

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using GameBackend.Data.Audit;
 using GameBackend.Data.Zones;
 using GameBackend.Server.Operators;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -76,7 +77,7 @@ public static partial class SponsorApi
     }
 
     internal static async Task<Results<Created<CreatedSponsorResponse>, ValidationProblem>> CreateSponsor(
-        CreateSponsorRequest? request, GameStores stores, ILoggerFactory loggers, CancellationToken cancellationToken)
+        CreateSponsorRequest? request, GameStores stores, Moderation moderation, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var name = request?.Name?.Trim() ?? "";
         if (!ZoneRequestValidator.IsDisplayName(name))
@@ -87,6 +88,7 @@ public static partial class SponsorApi
         var created = await stores.Sponsors.CreateAsync(name, cancellationToken);
         var logger = loggers.CreateLogger(typeof(SponsorApi));
         LogSponsorCreated(logger, created.Sponsor.Id);
+        await moderation.AuditAsync(Actors.OperatorRest, AuditActions.SponsorCreated, created.Sponsor.Id.ToString(), new { name }, cancellationToken);
         return TypedResults.Created(
             $"/api/sponsors/{created.Sponsor.Id}",
             new CreatedSponsorResponse(created.Sponsor.Id, created.Sponsor.Name, created.ApiKey));
@@ -99,12 +101,16 @@ public static partial class SponsorApi
             : RestProblems.NotFound("No such sponsor.");
 
     internal static async Task<Results<Ok<CreatedSponsorResponse>, ProblemHttpResult>> RotateApiKey(
-        Guid sponsorId, GameStores stores, ILoggerFactory loggers, CancellationToken cancellationToken)
+        Guid sponsorId, HttpContext http, GameStores stores, Moderation moderation, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         if (await stores.Sponsors.RotateApiKeyAsync(sponsorId, cancellationToken) is not { } rotated)
         {
             return RestProblems.NotFound("No such sponsor.");
         }
+
+        // The same handler serves the sponsor's own route and the operator's (a sponsor that lost its key).
+        var actor = http.Request.Path.StartsWithSegments("/api/operator") ? Actors.OperatorRest : Actors.Sponsor(sponsorId);
+        await moderation.AuditAsync(actor, AuditActions.KeyRotated, sponsorId.ToString(), null, cancellationToken);
 
         var logger = loggers.CreateLogger(typeof(SponsorApi));
         LogApiKeyRotated(logger, sponsorId);
@@ -112,18 +118,21 @@ public static partial class SponsorApi
     }
 
     internal static async Task<Results<Created<ZoneResponse>, ValidationProblem>> CreateZone(
-        Guid sponsorId, ZoneRequest? request, GameStores stores, WorldChangeNotifier world, CancellationToken cancellationToken)
+        Guid sponsorId, ZoneRequest? request, GameStores stores, WorldChangeNotifier world, Moderation moderation, CancellationToken cancellationToken)
     {
         if (!ZoneRequestValidator.TryValidate(request, out var input, out var errors))
         {
             return TypedResults.ValidationProblem(errors);
         }
 
-        var saved = await stores.Zones.CreateAsync(sponsorId, input!, cancellationToken);
+        var saved = await stores.Zones.CreateAsync(sponsorId, input!, moderation.StatusForSponsorWrite, cancellationToken);
         if (saved.Zone is not { } zone)
         {
             return FullyExcluded();
         }
+
+        await moderation.AuditAsync(Actors.Sponsor(sponsorId), AuditActions.ZoneCreated, zone.Id.ToString(),
+            new { zone.Name, status = moderation.StatusForSponsorWrite ?? "active" }, cancellationToken);
 
         await world.SponsorZoneChangedAsync(sponsorId, zone.Id, "created", cancellationToken);
         return TypedResults.Created($"/api/sponsors/{sponsorId}/zones/{zone.Id}", ToResponse(zone));
@@ -139,7 +148,7 @@ public static partial class SponsorApi
             : NoSuchZone();
 
     internal static async Task<Results<Ok<ZoneResponse>, ValidationProblem, ProblemHttpResult>> UpdateZone(
-        Guid sponsorId, Guid zoneId, ZoneRequest? request, GameStores stores, WorldChangeNotifier world, CancellationToken cancellationToken)
+        Guid sponsorId, Guid zoneId, ZoneRequest? request, GameStores stores, WorldChangeNotifier world, Moderation moderation, CancellationToken cancellationToken)
     {
         // Existence first: another sponsor's zone id must answer 404 whatever the body holds.
         if (await stores.Zones.GetAsync(sponsorId, zoneId, cancellationToken) is null)
@@ -152,7 +161,7 @@ public static partial class SponsorApi
             return TypedResults.ValidationProblem(errors);
         }
 
-        var saved = await stores.Zones.UpdateAsync(sponsorId, zoneId, input!, cancellationToken);
+        var saved = await stores.Zones.UpdateAsync(sponsorId, zoneId, input!, moderation.StatusForSponsorWrite, cancellationToken);
         if (saved is null)
         {
             return NoSuchZone();
@@ -163,17 +172,22 @@ public static partial class SponsorApi
             return FullyExcluded();
         }
 
+        await moderation.AuditAsync(Actors.Sponsor(sponsorId), AuditActions.ZoneChanged, zone.Id.ToString(),
+            new { zone.Name, status = moderation.StatusForSponsorWrite }, cancellationToken);
+
         await world.SponsorZoneChangedAsync(sponsorId, zone.Id, "updated", cancellationToken);
         return TypedResults.Ok(ToResponse(zone));
     }
 
     internal static async Task<Results<NoContent, ProblemHttpResult>> DeleteZone(
-        Guid sponsorId, Guid zoneId, GameStores stores, WorldChangeNotifier world, CancellationToken cancellationToken)
+        Guid sponsorId, Guid zoneId, GameStores stores, WorldChangeNotifier world, Moderation moderation, CancellationToken cancellationToken)
     {
         if (!await stores.Zones.DeleteAsync(sponsorId, zoneId, cancellationToken))
         {
             return NoSuchZone();
         }
+
+        await moderation.AuditAsync(Actors.Sponsor(sponsorId), AuditActions.ZoneDeleted, zoneId.ToString(), null, cancellationToken);
 
         await world.SponsorZoneChangedAsync(sponsorId, zoneId, "deleted", cancellationToken);
         return TypedResults.NoContent();

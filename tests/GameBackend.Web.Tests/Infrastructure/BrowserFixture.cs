@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 
 namespace GameBackend.Web.Tests.Infrastructure;
 
@@ -23,6 +24,28 @@ public sealed class BrowserFixture : IAsyncLifetime
     /// <summary>tests/GameBackend.Web.Tests/bin/screenshots (not committed).</summary>
     public static string ScreenshotDirectory { get; } =
         Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "screenshots"));
+
+    /// <summary>bin/screenshots/failures: what the page showed when a test run through <see cref="RunAsync"/> failed.</summary>
+    public static string FailureDirectory => Path.Combine(ScreenshotDirectory, "failures");
+
+    /// <summary>
+    /// Runs a browser test on a fresh page. When the test throws (a failed expectation, a timeout, an
+    /// assertion), a full-page screenshot of that moment is kept as <c>failures/&lt;test&gt;.png</c>
+    /// before the page closes, then the original failure propagates unchanged.
+    /// </summary>
+    public async Task RunAsync(Func<GuardedPage, Task> test, [CallerMemberName] string testName = "")
+    {
+        await using var guarded = await NewPageAsync();
+        try
+        {
+            await test(guarded);
+        }
+        catch
+        {
+            await guarded.KeepFailureScreenshotAsync(testName);
+            throw;
+        }
+    }
 
     public async Task InitializeAsync()
     {
@@ -102,28 +125,18 @@ public sealed class GuardedPage(IBrowserContext context, IPage page) : IAsyncDis
         Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, name + ".png") })
             .WaitAsync(TestServer.Timeout);
 
-    /// <summary>
-    /// Runs <paramref name="body"/>; when it fails, keeps a screenshot of what the page showed at that
-    /// moment (<c>&lt;name&gt;-failure.png</c>) before the failure propagates.
-    /// </summary>
-    public async Task ScreenshotOnFailureAsync(string name, Func<Task> body)
+    /// <summary>Best effort: a page that cannot be captured (crashed, closed) must not hide the test's own failure.</summary>
+    internal async Task KeepFailureScreenshotAsync(string testName)
     {
         try
         {
-            await body();
+            Directory.CreateDirectory(BrowserFixture.FailureDirectory);
+            var safe = string.Concat(testName.Select(c => char.IsLetterOrDigit(c) || c is '_' or '-' ? c : '_'));
+            await Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(BrowserFixture.FailureDirectory, safe + ".png"), FullPage = true })
+                .WaitAsync(TimeSpan.FromSeconds(10));
         }
-        catch
+        catch (Exception)
         {
-            try
-            {
-                await ScreenshotAsync(name + "-failure");
-            }
-            catch (Exception)
-            {
-                // The page may be gone; the original failure is what matters.
-            }
-
-            throw;
         }
     }
 

@@ -91,11 +91,12 @@ async function tileConfig() {
 }
 
 /**
+ * `options` go to `L.map` (the player page turns Leaflet's keyboard panning off there).
  * A Leaflet map with no tiles by default: a plain background and a light graticule whose spacing
  * follows the zoom (about 100 m lines at street level), so movement is visible offline.
  */
-export async function createMap(elementId, center, zoom = 17) {
-  const map = L.map(elementId, { zoomControl: true, attributionControl: true }).setView([center.lat, center.lng], zoom);
+export async function createMap(elementId, center, zoom = 17, options = {}) {
+  const map = L.map(elementId, { zoomControl: true, attributionControl: true, ...options }).setView([center.lat, center.lng], zoom);
   const config = await tileConfig();
   if (config.tileUrl) {
     L.tileLayer(config.tileUrl, { maxZoom: 19, attribution: escapeHtml(config.tileAttribution ?? '') }).addTo(map);

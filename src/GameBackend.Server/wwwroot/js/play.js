@@ -34,8 +34,12 @@ const log = (text) => {
   while ($('#log').childElementCount > 60) $('#log').lastChild.remove();
 };
 
-const map = await createMap('map', start, 18);
-const me = L.circleMarker([start.lat, start.lng], { radius: 8, color: '#fff', weight: 2, fillColor: '#1f6feb', fillOpacity: 1 }).addTo(map);
+// Leaflet's keyboard handler pans the map on the same arrow keys that walk, which moved the view away
+// from the player; the keys walk here and the view follows the player (keepInView). A renderer padded
+// by a whole screen keeps the SVG of markers near the view drawn while it pans (Leaflet clips paths
+// outside the padded area until the pan ends, which collapsed them).
+const map = await createMap('map', start, 18, { keyboard: false, renderer: L.svg({ padding: 1 }) });
+const me = L.circleMarker([start.lat, start.lng], { radius: 8, color: '#fff', weight: 2, fillColor: '#1f6feb', fillOpacity: 1, className: 'player-me' }).addTo(map);
 const range = L.circle([start.lat, start.lng], { radius: 50, color: '#1f6feb', weight: 1, fill: false, dashArray: '4 4', interactive: false }).addTo(map);
 const markers = new Map();
 
@@ -55,7 +59,11 @@ async function login() {
     localStorage.removeItem('gb.deviceSecret');
     res = await post();
   }
-  if (!res.ok) throw new Error(`login failed: HTTP ${res.status}`);
+  if (!res.ok) {
+    // A problem's detail says why (e.g. "banned: <reason>"); shown as text.
+    const problem = await res.json().catch(() => null);
+    throw new Error(problem?.detail ?? `login failed: HTTP ${res.status}`);
+  }
   const session = await res.json();
   // Only a device's first login returns its secret; every later login must present it.
   if (session.deviceSecret) localStorage.setItem('gb.deviceSecret', session.deviceSecret);
@@ -75,9 +83,10 @@ function upsertCreature(c) {
   state.creatures.set(c.creatureId, c);
   if (!markers.has(c.creatureId)) {
     const marker = L.circleMarker([c.latitude, c.longitude], {
-      radius: 7, color: '#222', weight: 1, fillColor: RARITY_COLORS[c.rarity] ?? '#888', fillOpacity: 0.9,
+      radius: 7, color: '#222', weight: 1, fillColor: RARITY_COLORS[c.rarity] ?? '#888', fillOpacity: 0.9, className: 'creature-marker',
     }).bindTooltip(tip(`${c.species} (${c.rarity})`)).on('click', (e) => { L.DomEvent.stopPropagation(e); walkTo(c); });
     marker.addTo(map);
+    marker.getElement()?.setAttribute('data-creature-id', c.creatureId);
     markers.set(c.creatureId, marker);
   }
 }
@@ -111,11 +120,21 @@ function walkTo(c) {
   state.target = { lat: c.latitude ?? c.lat, lng: c.longitude ?? c.lng, stopWithin: c.creatureId ? 8 : 0.5 };
 }
 
+/**
+ * Pans (without animation, so what the page shows matches the state at once) when the player leaves
+ * the middle of the view: the inner half of each axis, so the player and the creatures within the
+ * 50 m range stay visible while walking in any direction.
+ */
+function keepInView(latlng) {
+  if (!map.getBounds().pad(-0.25).contains(latlng)) map.panTo(latlng, { animate: false });
+}
+
 function showPosition() {
   const p = state.confirmed;
   $('#position').textContent = `${p.lat.toFixed(6)}, ${p.lng.toFixed(6)}`;
   me.setLatLng([state.position.lat, state.position.lng]);
   range.setLatLng([p.lat, p.lng]);
+  keepInView(L.latLng(state.position.lat, state.position.lng));
 }
 
 function nextPosition() {
@@ -225,10 +244,12 @@ document.addEventListener('keydown', (e) => {
   if (e.target instanceof HTMLInputElement) return;
   const bearing = KEYS[e.key];
   if (bearing === undefined) return;
+  // No page scroll, and no other handler (the map's) acts on a key that is a step.
   e.preventDefault();
+  e.stopPropagation();
   state.target = null;
   if (state.queue.length < 20) state.queue.push(bearing);
-});
+}, { capture: true }); // capture: before any handler on the map container sees the key
 map.on('click', (e) => walkTo({ lat: e.latlng.lat, lng: e.latlng.lng }));
 
 let connectionRef;
@@ -250,7 +271,14 @@ try {
   connection.on('locationRejected', (r) => log(`rejected fix #${r.seq}: ${r.reason}`));
   connection.onreconnecting(() => setStatus($('#status'), 'reconnecting…', 'bad'));
   connection.onreconnected(() => setStatus($('#status'), 'connected', 'ok'));
-  connection.onclose(() => setStatus($('#status'), 'disconnected', 'bad'));
+  // A ban arrives as `banned` just before the server closes the connection; a banned reconnect is
+  // refused with the reason in the close frame (error message).
+  connection.on('banned', (b) => { state.banned = b.reason; setStatus($('#status'), b.reason, 'bad'); });
+  connection.onclose((err) => {
+    const banned = state.banned ?? (/banned: .*/.exec(err?.message ?? '')?.[0]);
+    setStatus($('#status'), banned ?? 'disconnected', 'bad');
+    if (banned) $('#status').dataset.banned = 'true';
+  });
   await connection.start();
   setStatus($('#status'), 'connected', 'ok');
   // Server-authoritative: a player the server already placed elsewhere resumes there rather than
@@ -266,7 +294,7 @@ try {
   setInterval(() => tick(connection), TICK_MS);
   tick(connection);
   $('#map').focus();
-  window.gameBackend = { state, connection };
+  window.gameBackend = { state, connection, map };
 } catch (err) {
   setStatus($('#status'), `error: ${err.message ?? err}`, 'bad');
 }
