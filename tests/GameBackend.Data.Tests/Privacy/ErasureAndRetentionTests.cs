@@ -4,6 +4,7 @@ using GameBackend.Data.History;
 using GameBackend.Data.Privacy;
 using GameBackend.Data.Tests.Infrastructure;
 using GameBackend.Domain.Movement;
+using Microsoft.Extensions.Time.Testing;
 using static GameBackend.Data.Tests.History.HistoryTestData;
 
 namespace GameBackend.Data.Tests.Privacy;
@@ -82,21 +83,33 @@ public sealed class ErasureAndRetentionTests(TestDatabase db) : IClassFixture<Te
     public async Task Rows_buffered_in_a_running_writer_when_the_player_is_erased_are_not_written()
     {
         var erased = NewPlayer("buffered");
-        var options = Options(db.ConnectionString);
-        // Rows wait in memory for the whole test: the flush comes only with the stop.
-        options.FlushInterval = TimeSpan.FromMinutes(10);
-        await using var writer = new HistoryWriter(options);
+        var kept = NewPlayer("kept");
+        // The writer's clock only moves when the test says: the rows wait in memory until then.
+        var time = new FakeTimeProvider(Noon);
+        await using var writer = new HistoryWriter(Options(db.ConnectionString), timeProvider: time);
         await writer.StartAsync(default);
         Assert.True(writer.TryAppend(Sample(erased, 1)));
         Assert.True(writer.TryAppend(Sample(erased, 2)));
+        Assert.True(writer.TryAppend(Sample(kept, 1)));
         Assert.True(writer.TryAppend(new ZoneVisitEvent(Guid.NewGuid(), erased, Noon, Noon, null)));
 
         await new PlayerDataStore(db.DataSource).DeletePlayerAsync(erased, Noon.AddMinutes(1));
-        await writer.StopAsync(new CancellationTokenSource(Timeout).Token);
+        time.Advance(TimeSpan.FromSeconds(1));
+        await TestEnvironment.WaitUntilAsync(async () => await CountAsync("position_samples", kept) == 1, Timeout, "the batch written");
+        await TestEnvironment.WaitUntilAsync(() => Task.FromResult(writer.RowsErased == 3), Timeout, "the erased rows dropped");
 
         Assert.Equal(0, await CountAsync("position_samples", erased));
         Assert.Equal(0, await CountAsync("zone_visits", erased));
-        Assert.Equal(3, writer.RowsErased);
+
+        // The loop sleeps on the fake clock: keep it moving until the stop is through.
+        var stop = writer.StopAsync(new CancellationTokenSource(Timeout).Token);
+        while (!stop.IsCompleted)
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            await Task.WhenAny(stop, Task.Delay(20));
+        }
+
+        await stop;
     }
 
     [Fact]
