@@ -16,9 +16,6 @@ public interface IFairPlayStore
 
     /// <summary>Replaces the stored state (last writer wins: one activation per player owns it).</summary>
     Task SaveAsync(string playerId, FairPlayState state, CancellationToken cancellationToken = default);
-
-    /// <summary>Erasure: forgets the trusted position (location data), keeps strikes and ban (fraud prevention).</summary>
-    Task ForgetPositionAsync(string playerId, CancellationToken cancellationToken = default);
 }
 
 /// <summary>The state in table <c>player_fair_play</c> (migration 0005).</summary>
@@ -47,7 +44,13 @@ public sealed class PostgresFairPlayStore(NpgsqlDataSource dataSource) : IFairPl
     {
         await using var cmd = dataSource.CreateCommand("""
             insert into player_fair_play (player_id, strikes, strikes_at_ms, banned_until_ms, trusted_at_ms, trusted_lat, trusted_lon, trusted_accuracy, updated_at)
-            values (@player, @strikes, @strikesAt, @bannedUntil, @trustedAt, @lat, @lon, @accuracy, now())
+            select @player, @strikes, @strikesAt, @bannedUntil, t.at, t.lat, t.lon, t.accuracy, now()
+            from (select @trustedAt::bigint as at, @lat::float8 as lat, @lon::float8 as lon, @accuracy::float8 as accuracy) p
+            -- A position from before the player's erasure is erased history: the grain may still
+            -- hold it in memory, but it is not stored again.
+            left join lateral (select p.at, p.lat, p.lon, p.accuracy
+                               where not exists (select 1 from erased_players e
+                                                 where e.player_id = @player and e.erased_at >= to_timestamp(p.at / 1000.0))) t on true
             on conflict (player_id) do update set
                 strikes = excluded.strikes, strikes_at_ms = excluded.strikes_at_ms, banned_until_ms = excluded.banned_until_ms,
                 trusted_at_ms = excluded.trusted_at_ms, trusted_lat = excluded.trusted_lat, trusted_lon = excluded.trusted_lon,
@@ -61,16 +64,6 @@ public sealed class PostgresFairPlayStore(NpgsqlDataSource dataSource) : IFairPl
         cmd.Parameters.AddWithValue("lat", (object?)state.Trusted?.Latitude ?? DBNull.Value);
         cmd.Parameters.AddWithValue("lon", (object?)state.Trusted?.Longitude ?? DBNull.Value);
         cmd.Parameters.AddWithValue("accuracy", (object?)state.Trusted?.Accuracy ?? DBNull.Value);
-        await cmd.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    public async Task ForgetPositionAsync(string playerId, CancellationToken cancellationToken = default)
-    {
-        await using var cmd = dataSource.CreateCommand("""
-            update player_fair_play set trusted_at_ms = null, trusted_lat = null, trusted_lon = null, trusted_accuracy = null, updated_at = now()
-            where player_id = @player
-            """);
-        cmd.Parameters.AddWithValue("player", playerId);
         await cmd.ExecuteNonQueryAsync(cancellationToken);
     }
 }
@@ -89,16 +82,6 @@ public sealed class InMemoryFairPlayStore : IFairPlayStore
     public Task SaveAsync(string playerId, FairPlayState state, CancellationToken cancellationToken = default)
     {
         _states[playerId] = state;
-        return Task.CompletedTask;
-    }
-
-    public Task ForgetPositionAsync(string playerId, CancellationToken cancellationToken = default)
-    {
-        if (_states.TryGetValue(playerId, out var state))
-        {
-            _states[playerId] = state with { Trusted = null };
-        }
-
         return Task.CompletedTask;
     }
 }
