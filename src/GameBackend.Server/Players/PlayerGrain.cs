@@ -36,8 +36,9 @@ internal sealed partial class PlayerGrain(
     private static readonly TimeSpan FairPlayTimeout = TimeSpan.FromSeconds(2);
 
     private readonly MovementValidator _movement = new(movement.Value.ToRules());
-    // What the store holds, so that unchanged state is not written again.
+    // What the store holds, so that unchanged state is not written again, and when it was written.
     private FairPlayState _fairPlaySaved;
+    private long _fairPlaySavedAtMs = long.MinValue;
     private readonly WorldOptions _world = world.Value;
 
     // The cells the player watches (its view), each with this node's replica of its creatures. The
@@ -116,8 +117,13 @@ internal sealed partial class PlayerGrain(
             {
                 var strikes = _movement.StrikesAt(fix.ServerTimeMs);
                 LogImplausibleSpeed(logger, PlayerId, verdict.ImpliedSpeed ?? 0, strikes);
-                // Stored before the answer: a node killed right after must not lose the strike.
-                await SaveFairPlay();
+                // Stored before the answer, so a node killed right after keeps the strike; at most
+                // once a second, so a flood of teleports is not a flood of writes (the presence
+                // timer and the deactivation store the rest).
+                if (fix.ServerTimeMs - _fairPlaySavedAtMs >= 1_000 || fix.ServerTimeMs < _fairPlaySavedAtMs)
+                {
+                    await SaveFairPlay();
+                }
             }
 
             return new LocationResult(false, verdict.Reason, _cellText, _nearbyVersion, null, _viewVersion, null);
@@ -522,6 +528,7 @@ internal sealed partial class PlayerGrain(
         {
             await fairPlay.SaveAsync(PlayerId, state).WaitAsync(FairPlayTimeout);
             _fairPlaySaved = state;
+            _fairPlaySavedAtMs = NowMs();
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
