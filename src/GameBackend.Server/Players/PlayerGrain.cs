@@ -120,7 +120,7 @@ internal sealed partial class PlayerGrain(
                 // Stored before the answer, so a node killed right after keeps the strike; at most
                 // once a second, so a flood of teleports is not a flood of writes (the presence
                 // timer and the deactivation store the rest).
-                if (fix.ServerTimeMs - _fairPlaySavedAtMs >= 1_000 || fix.ServerTimeMs < _fairPlaySavedAtMs)
+                if (_fairPlaySavedAtMs == long.MinValue || fix.ServerTimeMs - _fairPlaySavedAtMs >= 1_000 || fix.ServerTimeMs < _fairPlaySavedAtMs)
                 {
                     await SaveFairPlay();
                 }
