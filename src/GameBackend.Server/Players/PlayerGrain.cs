@@ -84,7 +84,6 @@ internal sealed partial class PlayerGrain(
     {
         _presenceTimer?.Dispose();
         metrics.PlayerGrains(-1);
-        await SaveFairPlay();
         if (reason.ReasonCode == DeactivationReasonCode.ShuttingDown)
         {
             // The whole silo is stopping and its cells with it: one quick, best-effort goodbye to
@@ -100,10 +99,13 @@ internal sealed partial class PlayerGrain(
                 ForgetView();
             }
 
+            // After the goodbye, which must not wait for the database (a strike is already stored).
+            await SaveFairPlay();
             return;
         }
 
         await LeaveAllCells();
+        await SaveFairPlay();
     }
 
     // Completes synchronously unless the fix crosses a boundary; then the state machine comes from a pool.
