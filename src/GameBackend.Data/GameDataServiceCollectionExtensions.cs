@@ -39,7 +39,8 @@ public static class GameDataServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddKeyedSingleton(DataSourceKey, (sp, _) => GameDataSource.Create(sp.GetRequiredService<IOptions<GameDataOptions>>().Value.ConnectionString));
         services.TryAddSingleton(sp => new SponsorStore(sp.GetRequiredKeyedService<NpgsqlDataSource>(DataSourceKey)));
-        services.TryAddSingleton(sp => new ZoneStore(sp.GetRequiredKeyedService<NpgsqlDataSource>(DataSourceKey)));
+        services.TryAddSingleton(sp => new ZoneStore(sp.GetRequiredKeyedService<NpgsqlDataSource>(DataSourceKey), sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton<FairPlay.IFairPlayStore>(sp => new FairPlay.PostgresFairPlayStore(sp.GetRequiredKeyedService<NpgsqlDataSource>(DataSourceKey)));
         services.TryAddSingleton(sp => new Accounts.PlayerAccountStore(sp.GetRequiredKeyedService<NpgsqlDataSource>(DataSourceKey)));
         services.TryAddSingleton(sp => new PlayerDataStore(sp.GetRequiredKeyedService<NpgsqlDataSource>(DataSourceKey)));
         services.TryAddSingleton(sp => new PositionPartitions(sp.GetRequiredKeyedService<NpgsqlDataSource>(DataSourceKey)));
@@ -166,10 +167,16 @@ internal sealed partial class DataMaintenanceService(
             {
                 var now = time.GetUtcNow();
                 await partitions.EnsureAroundAsync(now, stoppingToken);
-                var dropped = await privacy.DropExpiredPositionsAsync(now, settings.RetentionDays, stoppingToken);
-                if (dropped.Count > 0)
+                // Retention covers every history table, not only positions (docs/history.md, privacy).
+                var expired = await privacy.ApplyRetentionAsync(now, settings.RetentionDays, stoppingToken);
+                if (expired.DroppedPartitions.Count > 0)
                 {
-                    Log.Dropped(logger, dropped.Count, settings.RetentionDays);
+                    Log.Dropped(logger, expired.DroppedPartitions.Count, settings.RetentionDays);
+                }
+
+                if (expired.Visits + expired.Sightings + expired.Spawns + expired.CapturesCoarsened + expired.Tombstones + expired.FairPlay > 0)
+                {
+                    Log.Expired(logger, settings.RetentionDays, expired.Visits, expired.Sightings, expired.Spawns, expired.CapturesCoarsened, expired.Tombstones, expired.FairPlay);
                 }
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
@@ -189,6 +196,9 @@ internal sealed partial class DataMaintenanceService(
 
         [LoggerMessage(EventId = 301, Level = LogLevel.Information, Message = "Dropped {Count} position partitions older than {Days} days")]
         public static partial void Dropped(ILogger logger, int count, int days);
+
+        [LoggerMessage(EventId = 310, Level = LogLevel.Information, Message = "Retention ({Days} days): {Visits} visits, {Sightings} sightings, {Spawns} spawns, {Tombstones} erasure tombstones, {FairPlay} anti-cheat records deleted; {Captures} capture locations coarsened")]
+        public static partial void Expired(ILogger logger, int days, long visits, long sightings, long spawns, long captures, long tombstones, long fairPlay);
 
         [LoggerMessage(EventId = 302, Level = LogLevel.Error, Message = "Partition/retention maintenance failed")]
         public static partial void MaintenanceFailed(ILogger logger, Exception exception);

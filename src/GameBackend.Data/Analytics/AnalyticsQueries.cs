@@ -5,106 +5,139 @@ namespace GameBackend.Data.Analytics;
 
 /// <summary>
 /// Read-only analytics. Sponsor queries only ever see the calling sponsor's zones (every query joins
-/// <c>sponsor_zones</c> on <c>sponsor_id = @sponsor</c>) and suppress any figure computed from fewer
-/// than <c>k</c> unique players (k-anonymity; default 5). Operator queries see everything.
+/// <c>sponsor_zones</c> on <c>sponsor_id = @sponsor</c>). Operator queries see everything.
 /// All times are half-open ranges [from, to) in UTC.
+///
+/// Sponsor figures resist differencing (issue 13): they are built only from <b>cells</b> — one zone
+/// and one UTC hour — that hold at least k unique players on their own. Times are snapped to whole
+/// hours, so two ranges that differ by less than an hour see the same cells; a cell under k is left
+/// out of every answer (never returned, not even as "suppressed", and never part of a sum), so two
+/// queries that differ by a small group of players (a shifted range, a day against its hours, all
+/// zones against one) differ only by whole cells of k or more; zones (versions) smaller than the
+/// minimum area count for nothing; captures are matched with the zone's shape in force when they
+/// happened (<c>sponsor_zone_versions</c>).
 /// </summary>
 public sealed class AnalyticsQueries(NpgsqlDataSource dataSource)
 {
     /// <summary>Default minimum number of unique players behind any figure shown to a sponsor.</summary>
     public const int DefaultK = 5;
 
-    /// <summary>Visits per hour or day (bucket = entry time), unique players and visit count.
-    /// <paramref name="zoneId"/> null = all of the sponsor's zones.</summary>
+    // The zone versions a sponsor query may use: its own zones, the one asked for, large enough.
+    private const string SponsorVersions = """
+        select zv.zone_id, zv.geog, zv.valid_from, zv.valid_to
+        from sponsor_zone_versions zv join sponsor_zones z on z.id = zv.zone_id
+        where z.sponsor_id = @sponsor and (@zone::uuid is null or z.id = @zone) and zv.area_m2 >= @minArea
+        """;
+
+    // Visits of the sponsor's zones by (zone, entry hour), for zone versions in force at entry.
+    private const string VisitCells = $"""
+        versions as ({SponsorVersions}),
+        rows as (
+            select v.zone_id, date_trunc('hour', v.entered_at, 'UTC') as hour, v.player_id, v.entered_at, v.exited_at
+            from zone_visits v join versions zv on zv.zone_id = v.zone_id
+              and v.entered_at >= zv.valid_from and (zv.valid_to is null or v.entered_at < zv.valid_to)
+            where v.entered_at >= @from and v.entered_at < @to),
+        passing as (
+            select zone_id, hour from rows group by zone_id, hour having count(distinct player_id) >= @k),
+        kept as (
+            select r.* from rows r join passing p on p.zone_id = r.zone_id and p.hour = r.hour)
+        """;
+
+    /// <summary>Visits per hour or day (bucket = entry time), unique players and visit count, from
+    /// cells of k or more players; buckets under k are omitted. <paramref name="zoneId"/> null = all
+    /// of the sponsor's zones.</summary>
     public async Task<IReadOnlyList<VisitBucket>> SponsorVisitsAsync(Guid sponsorId, Guid? zoneId, DateTimeOffset from, DateTimeOffset to,
-        TimeBucket bucket, int k = DefaultK, CancellationToken cancellationToken = default)
+        TimeBucket bucket, int k = DefaultK, double minZoneAreaSquareMeters = 0, CancellationToken cancellationToken = default)
     {
-        await using var cmd = SponsorCommand("""
-            select date_trunc(@unit, v.entered_at, 'UTC') as bucket, count(distinct v.player_id), count(*)
-            from zone_visits v join sponsor_zones z on z.id = v.zone_id
-            where z.sponsor_id = @sponsor and (@zone::uuid is null or z.id = @zone)
-              and v.entered_at >= @from and v.entered_at < @to
-            group by bucket order by bucket
-            """, sponsorId, zoneId, from, to);
+        await using var cmd = SponsorCommand($"""
+            with {VisitCells}
+            select date_trunc(@unit, hour, 'UTC') as bucket, count(distinct player_id), count(*)
+            from kept group by bucket having count(distinct player_id) >= @k order by bucket
+            """, sponsorId, zoneId, from, to, k, minZoneAreaSquareMeters);
         cmd.Parameters.AddWithValue("unit", Unit(bucket));
         var list = new List<VisitBucket>();
         await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
         while (await r.ReadAsync(cancellationToken))
         {
-            var players = r.GetInt64(1);
-            var start = new DateTimeOffset(r.GetDateTime(0));
-            list.Add(players < k ? new VisitBucket(start, null, null, true) : new VisitBucket(start, players, r.GetInt64(2), false));
+            list.Add(new VisitBucket(new DateTimeOffset(r.GetDateTime(0)), r.GetInt64(1), r.GetInt64(2), false));
         }
 
         return list;
     }
 
-    /// <summary>Mean dwell over visits that entered in the range and have exited.</summary>
+    /// <summary>Mean dwell (whole seconds) over closed visits that entered in the range, from cells of
+    /// k or more players (open visits count towards a cell's players).</summary>
     public async Task<DwellStatistics> SponsorDwellAsync(Guid sponsorId, Guid? zoneId, DateTimeOffset from, DateTimeOffset to,
-        int k = DefaultK, CancellationToken cancellationToken = default)
+        int k = DefaultK, double minZoneAreaSquareMeters = 0, CancellationToken cancellationToken = default)
     {
-        await using var cmd = SponsorCommand("""
-            select count(distinct v.player_id), count(*), avg(extract(epoch from v.exited_at - v.entered_at))::float8
-            from zone_visits v join sponsor_zones z on z.id = v.zone_id
-            where z.sponsor_id = @sponsor and (@zone::uuid is null or z.id = @zone)
-              and v.entered_at >= @from and v.entered_at < @to and v.exited_at is not null
-            """, sponsorId, zoneId, from, to);
+        await using var cmd = SponsorCommand($"""
+            with {VisitCells}
+            select count(distinct player_id), count(*), avg(extract(epoch from exited_at - entered_at))::float8
+            from kept where exited_at is not null
+            """, sponsorId, zoneId, from, to, k, minZoneAreaSquareMeters);
         await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
         await r.ReadAsync(cancellationToken);
         var players = r.GetInt64(0);
         return players < k
             ? new DwellStatistics(null, null, null, true)
-            : new DwellStatistics(players, r.GetInt64(1), r.GetDouble(2), false);
+            : new DwellStatistics(players, r.GetInt64(1), Math.Round(r.GetDouble(2)), false);
     }
 
-    /// <summary>Captures inside the zone's effective area, by species; a species caught by fewer
-    /// than k players is returned suppressed.</summary>
+    /// <summary>Captures inside the zone's area as it was when they happened, by species, from cells
+    /// of k or more players; a species caught by fewer than k players is omitted.</summary>
     public async Task<IReadOnlyList<SpeciesCaptures>> SponsorCapturesBySpeciesAsync(Guid sponsorId, Guid? zoneId, DateTimeOffset from, DateTimeOffset to,
-        int k = DefaultK, CancellationToken cancellationToken = default)
+        int k = DefaultK, double minZoneAreaSquareMeters = 0, CancellationToken cancellationToken = default)
     {
-        // A capture inside two overlapping zones of the sponsor counts once.
-        await using var cmd = SponsorCommand("""
-            select c.species, count(*), count(distinct c.player_id)
-            from captures c
-            where c.captured_at >= @from and c.captured_at < @to
-              and exists (select 1 from sponsor_zones z
-                          where z.sponsor_id = @sponsor and (@zone::uuid is null or z.id = @zone) and ST_Covers(z.geog, c.geog))
-            group by c.species order by c.species
-            """, sponsorId, zoneId, from, to);
+        // A capture inside two overlapping zones of the sponsor counts once (distinct creature).
+        await using var cmd = SponsorCommand($"""
+            with versions as ({SponsorVersions}),
+            rows as (
+                select zv.zone_id, date_trunc('hour', c.captured_at, 'UTC') as hour, c.creature_id, c.player_id, c.species
+                from captures c join versions zv
+                  on c.captured_at >= zv.valid_from and (zv.valid_to is null or c.captured_at < zv.valid_to) and ST_Covers(zv.geog, c.geog)
+                where c.captured_at >= @from and c.captured_at < @to),
+            passing as (
+                select zone_id, hour from rows group by zone_id, hour having count(distinct player_id) >= @k)
+            select r.species, count(distinct r.creature_id), count(distinct r.player_id)
+            from rows r join passing p on p.zone_id = r.zone_id and p.hour = r.hour
+            group by r.species having count(distinct r.player_id) >= @k order by r.species
+            """, sponsorId, zoneId, from, to, k, minZoneAreaSquareMeters);
         var list = new List<SpeciesCaptures>();
         await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
         while (await r.ReadAsync(cancellationToken))
         {
-            var players = r.GetInt64(2);
-            list.Add(players < k
-                ? new SpeciesCaptures(r.GetString(0), null, null, true)
-                : new SpeciesCaptures(r.GetString(0), r.GetInt64(1), players, false));
+            list.Add(new SpeciesCaptures(r.GetString(0), r.GetInt64(1), r.GetInt64(2), false));
         }
 
         return list;
     }
 
     /// <summary>
-    /// Conversion: of the players who were shown one of the zone's creatures in [from, to), how many
-    /// entered the zone within <paramref name="window"/> after that sighting. Suppressed when either
-    /// group is smaller than k (a converted count of 0 is safe to show).
+    /// Conversion: of the players who were shown one of the zone's creatures in [from, to) (in
+    /// cells of k or more), how many entered the zone within <paramref name="window"/> after that
+    /// sighting. Suppressed when either group is smaller than k (a converted count of 0 is safe to show).
     /// </summary>
     public async Task<ZoneConversion> SponsorConversionAsync(Guid sponsorId, Guid? zoneId, DateTimeOffset from, DateTimeOffset to,
-        TimeSpan window, int k = DefaultK, CancellationToken cancellationToken = default)
+        TimeSpan window, int k = DefaultK, double minZoneAreaSquareMeters = 0, CancellationToken cancellationToken = default)
     {
-        await using var cmd = SponsorCommand("""
-            with sighted as (
-                select s.zone_id, s.player_id, s.first_seen_at
-                from creature_sightings s join sponsor_zones z on z.id = s.zone_id
-                where z.sponsor_id = @sponsor and (@zone::uuid is null or z.id = @zone)
-                  and s.first_seen_at >= @from and s.first_seen_at < @to)
+        await using var cmd = SponsorCommand($"""
+            with versions as ({SponsorVersions}),
+            rows as (
+                select s.zone_id, date_trunc('hour', s.first_seen_at, 'UTC') as hour, s.player_id, s.first_seen_at
+                from creature_sightings s join versions zv on zv.zone_id = s.zone_id
+                  and s.first_seen_at >= zv.valid_from and (zv.valid_to is null or s.first_seen_at < zv.valid_to)
+                where s.first_seen_at >= @from and s.first_seen_at < @to),
+            passing as (
+                select zone_id, hour from rows group by zone_id, hour having count(distinct player_id) >= @k),
+            sighted as (
+                select r.* from rows r join passing p on p.zone_id = r.zone_id and p.hour = r.hour)
             select count(distinct s.player_id),
                    count(distinct s.player_id) filter (where exists (
                        select 1 from zone_visits v
                        where v.zone_id = s.zone_id and v.player_id = s.player_id
                          and v.entered_at >= s.first_seen_at and v.entered_at <= s.first_seen_at + @window))
             from sighted s
-            """, sponsorId, zoneId, from, to);
+            """, sponsorId, zoneId, from, to, k, minZoneAreaSquareMeters);
         cmd.Parameters.AddWithValue("window", window);
         await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
         await r.ReadAsync(cancellationToken);
@@ -210,15 +243,28 @@ public sealed class AnalyticsQueries(NpgsqlDataSource dataSource)
         return list;
     }
 
+    /// <summary>The current area of a sponsor's zone in m², or null when the sponsor has no such zone.</summary>
+    public async Task<double?> SponsorZoneAreaAsync(Guid sponsorId, Guid zoneId, CancellationToken cancellationToken = default)
+    {
+        await using var cmd = dataSource.CreateCommand("select ST_Area(geog) from sponsor_zones where id = @zone and sponsor_id = @sponsor");
+        cmd.Parameters.AddWithValue("zone", zoneId);
+        cmd.Parameters.AddWithValue("sponsor", sponsorId);
+        return await cmd.ExecuteScalarAsync(cancellationToken) is double area ? area : null;
+    }
+
     private static string Unit(TimeBucket bucket) => bucket == TimeBucket.Day ? "day" : "hour";
 
-    private NpgsqlCommand SponsorCommand(string sql, Guid sponsorId, Guid? zoneId, DateTimeOffset from, DateTimeOffset to)
+    private NpgsqlCommand SponsorCommand(string sql, Guid sponsorId, Guid? zoneId, DateTimeOffset from, DateTimeOffset to, int k, double minArea)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
         var cmd = dataSource.CreateCommand(sql);
         cmd.Parameters.AddWithValue("sponsor", sponsorId);
         cmd.Parameters.Add(new NpgsqlParameter("zone", NpgsqlDbType.Uuid) { Value = (object?)zoneId ?? DBNull.Value });
-        cmd.Parameters.AddWithValue("from", from);
-        cmd.Parameters.AddWithValue("to", to);
+        // Whole hours, whatever the caller passed: the cells are hours.
+        cmd.Parameters.AddWithValue("from", AnalyticsWindow.FloorHour(from));
+        cmd.Parameters.AddWithValue("to", AnalyticsWindow.CeilingHour(to));
+        cmd.Parameters.AddWithValue("k", (long)k);
+        cmd.Parameters.AddWithValue("minArea", minArea);
         return cmd;
     }
 }

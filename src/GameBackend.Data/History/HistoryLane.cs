@@ -423,7 +423,16 @@ internal sealed class HistoryLane<T> : IHistoryLane
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
-        var inserted = await _sink.WriteAsync(connection, tx, batch, ct);
+        // Rows of players erased meanwhile are dropped here, whatever path they took (memory,
+        // journal, spill file, another node): see ErasureTombstones.
+        await Privacy.ErasureTombstones.LockSharedAsync(connection, tx, ct);
+        var kept = await Privacy.ErasureTombstones.WithoutErasedAsync(connection, tx, _sink, batch, ct);
+        if (kept.Length < batch.Length)
+        {
+            _owner.CountErased(Kind, batch.Length - kept.Length);
+        }
+
+        var inserted = kept.Length == 0 ? 0 : await _sink.WriteAsync(connection, tx, kept, ct);
         await tx.CommitAsync(ct);
         _sink.Committed();
         return inserted;

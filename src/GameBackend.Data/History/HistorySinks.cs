@@ -17,6 +17,12 @@ internal interface IRecordSink<T>
 
     DateTimeOffset TimestampOf(in T record);
 
+    /// <summary>The player a row is about (an erasure drops it), or null for rows about nobody.</summary>
+    string? PlayerOf(in T record);
+
+    /// <summary>The time an erasure compares with its tombstone: a row at or before it is the erased player's past.</summary>
+    DateTimeOffset ErasureTimeOf(in T record);
+
     /// <summary>Writes the batch inside <paramref name="tx"/>; returns the number of new rows.</summary>
     Task<int> WriteAsync(NpgsqlConnection connection, NpgsqlTransaction tx, ReadOnlyMemory<T> batch, CancellationToken ct);
 
@@ -65,6 +71,10 @@ internal sealed class PositionSink : IRecordSink<PositionSample>
     public JsonTypeInfo<PositionSample> JsonType => HistoryJsonContext.Default.PositionSample;
 
     public DateTimeOffset TimestampOf(in PositionSample record) => record.ServerTime;
+
+    public string? PlayerOf(in PositionSample record) => record.PlayerId;
+
+    public DateTimeOffset ErasureTimeOf(in PositionSample record) => record.ServerTime;
 
     public async Task<int> WriteAsync(NpgsqlConnection connection, NpgsqlTransaction tx, ReadOnlyMemory<PositionSample> batch, CancellationToken ct)
     {
@@ -164,6 +174,10 @@ internal sealed class SpawnSink : IRecordSink<SpawnRecord>
 
     public DateTimeOffset TimestampOf(in SpawnRecord record) => record.SpawnedAt;
 
+    public string? PlayerOf(in SpawnRecord record) => null;
+
+    public DateTimeOffset ErasureTimeOf(in SpawnRecord record) => record.SpawnedAt;
+
     public Task<int> WriteAsync(NpgsqlConnection connection, NpgsqlTransaction tx, ReadOnlyMemory<SpawnRecord> batch, CancellationToken ct)
     {
         var span = batch.Span;
@@ -203,6 +217,10 @@ internal sealed class CaptureSink : IRecordSink<CaptureRecord>
     public JsonTypeInfo<CaptureRecord> JsonType => HistoryJsonContext.Default.CaptureRecord;
 
     public DateTimeOffset TimestampOf(in CaptureRecord record) => record.CapturedAt;
+
+    public string? PlayerOf(in CaptureRecord record) => record.PlayerId;
+
+    public DateTimeOffset ErasureTimeOf(in CaptureRecord record) => record.CapturedAt;
 
     public Task<int> WriteAsync(NpgsqlConnection connection, NpgsqlTransaction tx, ReadOnlyMemory<CaptureRecord> batch, CancellationToken ct)
     {
@@ -253,6 +271,12 @@ internal sealed class ZoneVisitSink(Billing.IZoneSpendListener? spendListener = 
     public JsonTypeInfo<ZoneVisitEvent> JsonType => HistoryJsonContext.Default.ZoneVisitEvent;
 
     public DateTimeOffset TimestampOf(in ZoneVisitEvent record) => record.LastSeenAt;
+
+    public string? PlayerOf(in ZoneVisitEvent record) => record.PlayerId;
+
+    // A visit open when its player was erased keeps its entry time in the tracker: all of its later
+    // events are dropped too, so it is not written again with its pre-erasure entry.
+    public DateTimeOffset ErasureTimeOf(in ZoneVisitEvent record) => record.EnteredAt;
 
     public async Task<int> WriteAsync(NpgsqlConnection connection, NpgsqlTransaction tx, ReadOnlyMemory<ZoneVisitEvent> batch, CancellationToken ct)
     {
@@ -341,6 +365,10 @@ internal sealed class SightingSink : IRecordSink<CreatureSighting>
     public JsonTypeInfo<CreatureSighting> JsonType => HistoryJsonContext.Default.CreatureSighting;
 
     public DateTimeOffset TimestampOf(in CreatureSighting record) => record.SeenAt;
+
+    public string? PlayerOf(in CreatureSighting record) => record.PlayerId;
+
+    public DateTimeOffset ErasureTimeOf(in CreatureSighting record) => record.SeenAt;
 
     public Task<int> WriteAsync(NpgsqlConnection connection, NpgsqlTransaction tx, ReadOnlyMemory<CreatureSighting> batch, CancellationToken ct)
     {

@@ -47,6 +47,8 @@ public sealed partial class HistoryWriter : IHostedService, IAsyncDisposable, IH
     private readonly Counter<long> _failuresCounter;
     private readonly Counter<long> _droppedCounter;
     private readonly Counter<long> _spilledCounter;
+    private readonly Counter<long> _erasedCounter;
+    private long _erased;
     private readonly CancellationTokenSource _abort = new();
     private long _rowsWritten;
     private long _failures;
@@ -83,6 +85,8 @@ public sealed partial class HistoryWriter : IHostedService, IAsyncDisposable, IH
         _failuresCounter = _meter.CreateCounter<long>("gamebackend.history.write_failures", "{failure}", "Failed batch writes (each is retried).");
         _droppedCounter = _meter.CreateCounter<long>("gamebackend.history.rows_dropped", "{row}", "Rows rejected because buffer and spill were full.");
         _spilledCounter = _meter.CreateCounter<long>("gamebackend.history.rows_spilled", "{row}", "Rows written to the on-disk spill.");
+        _erasedCounter = _meter.CreateCounter<long>("gamebackend.history.rows_erased", "{row}",
+            "Buffered or spilled rows not written because their player was erased meanwhile.");
         _meter.CreateObservableGauge("gamebackend.history.buffer_depth", () => BufferDepth, "{row}", "Rows waiting in memory.");
         _meter.CreateObservableCounter("gamebackend.history.journal_writes", () => JournalWrites, "{write}",
             "Write system calls to journal segments (one per group-committed batch).");
@@ -392,6 +396,15 @@ public sealed partial class HistoryWriter : IHostedService, IAsyncDisposable, IH
     {
         Interlocked.Add(ref _rowsWritten, rows);
         _rowsWrittenCounter.Add(rows, new KeyValuePair<string, object?>("kind", kind));
+    }
+
+    /// <summary>Rows dropped at write time because their player's data was erased after they were buffered.</summary>
+    public long RowsErased => Interlocked.Read(ref _erased);
+
+    internal void CountErased(string kind, int rows)
+    {
+        Interlocked.Add(ref _erased, rows);
+        _erasedCounter.Add(rows, new KeyValuePair<string, object?>("kind", kind));
     }
 
     internal void CountSpilled(string kind, int rows)

@@ -8,9 +8,13 @@ namespace GameBackend.Data.Zones;
 /// <summary>
 /// Sponsor zones (every query scoped by sponsor id, so one sponsor can never read or change
 /// another's zones) and exclusion zones. Storing a sponsor zone clips it by the exclusion zones.
+/// Every change of a zone's effective area is kept as a new version (<c>sponsor_zone_versions</c>,
+/// from <c>updated_at</c>), so pass the clock the game records history with as <paramref name="time"/>.
 /// </summary>
-public sealed class ZoneStore(NpgsqlDataSource dataSource)
+public sealed class ZoneStore(NpgsqlDataSource dataSource, TimeProvider? time = null)
 {
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
     private const string ZoneColumns = """
         id, sponsor_id, name, kind, geog, requested_geog, center, radius_m, species_weights::text,
         spawns_per_hour, max_alive, schedule::text, starts_at, ends_at, clipped, created_at, updated_at, status
@@ -31,9 +35,9 @@ public sealed class ZoneStore(NpgsqlDataSource dataSource)
 
         await using var cmd = dataSource.CreateCommand($"""
             insert into sponsor_zones (id, sponsor_id, name, kind, geog, requested_geog, center, radius_m, species_weights,
-                                       spawns_per_hour, max_alive, schedule, starts_at, ends_at, clipped, status)
+                                       spawns_per_hour, max_alive, schedule, starts_at, ends_at, clipped, status, created_at, updated_at)
             values (@id, @sponsor, @name, @kind, @geog, @requested, @center, @radius, @weights,
-                    @rate, @max, @schedule, @starts, @ends, @clipped, @status)
+                    @rate, @max, @schedule, @starts, @ends, @clipped, @status, @now, @now)
             returning {ZoneColumns}
             """);
         cmd.Parameters.AddWithValue("id", Guid.CreateVersion7());
@@ -61,7 +65,7 @@ public sealed class ZoneStore(NpgsqlDataSource dataSource)
         await using var cmd = dataSource.CreateCommand($"""
             update sponsor_zones set name = @name, kind = @kind, geog = @geog, requested_geog = @requested, center = @center,
                 radius_m = @radius, species_weights = @weights, spawns_per_hour = @rate, max_alive = @max, schedule = @schedule,
-                starts_at = @starts, ends_at = @ends, clipped = @clipped, updated_at = now(), status = coalesce(@status, status)
+                starts_at = @starts, ends_at = @ends, clipped = @clipped, updated_at = @now, status = coalesce(@status, status)
             where id = @id and sponsor_id = @sponsor
             returning {ZoneColumns}
             """);
@@ -206,8 +210,9 @@ public sealed class ZoneStore(NpgsqlDataSource dataSource)
         return (requested, effective, clipped);
     }
 
-    private static void AddZoneParameters(NpgsqlCommand cmd, Guid sponsorId, SponsorZoneInput input, Polygon requested, Geometry effective, bool clipped)
+    private void AddZoneParameters(NpgsqlCommand cmd, Guid sponsorId, SponsorZoneInput input, Polygon requested, Geometry effective, bool clipped)
     {
+        cmd.Parameters.AddWithValue("now", _time.GetUtcNow());
         cmd.Parameters.AddWithValue("sponsor", sponsorId);
         cmd.Parameters.AddWithValue("name", input.Name);
         cmd.Parameters.AddWithValue("kind", input.Kind == ZoneKind.Circle ? "circle" : "polygon");

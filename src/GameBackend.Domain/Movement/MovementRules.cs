@@ -26,4 +26,35 @@ public sealed record MovementRules
 
     /// <summary>Bucket size: how many updates may arrive back to back (default = one second's worth).</summary>
     public double RateBurst { get; init; } = 10;
+
+    /// <summary>
+    /// How far back the speed check looks (default 30 s). A new fix must be reachable at
+    /// <see cref="MaxSpeedMetersPerSecond"/> from every fix the window keeps, not only from the last
+    /// one: with only the last one, each short step got its own <see cref="MinIntervalSeconds"/>
+    /// floor and jitter allowance, so a fast enough cadence added them up to any speed.
+    /// </summary>
+    public TimeSpan PlausibilityWindow { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Cap on the reported GPS accuracies (radius, metres) added to the allowance of one pair of
+    /// fixes (default 100 m). The accuracy is the device's word, so an unbounded one would let a
+    /// spoofer buy any distance by reporting a poor fix.
+    /// </summary>
+    public double MaxAccuracyAllowanceMeters { get; init; } = 100;
+
+    /// <summary>
+    /// Strikes at which the player is banned from capturing for <see cref="BanDuration"/> (default 10;
+    /// 0 = never). Unlike strikes, which decay, a ban lasts its full duration.
+    /// </summary>
+    public int BanStrikes { get; init; } = 10;
+
+    /// <summary>How long a ban lasts (default 24 h).</summary>
+    public TimeSpan BanDuration { get; init; } = TimeSpan.FromHours(24);
+
+    /// <summary>
+    /// How long a trusted position restored from storage (after the grain was deactivated or its
+    /// node died) still anchors the speed check (default 6 h). Older, it is forgotten and the next
+    /// fix starts afresh, as a real flight would need anyway at the default speed limit.
+    /// </summary>
+    public TimeSpan TrustedPositionLifetime { get; init; } = TimeSpan.FromHours(6);
 }

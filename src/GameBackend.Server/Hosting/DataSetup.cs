@@ -17,8 +17,15 @@ internal static class DataSetup
         if (string.IsNullOrWhiteSpace(connectionString))
         {
             builder.Services.AddSingleton<IGameHistory, DisabledGameHistory>();
+            // Strikes, ban and trusted position still outlive a grain's deactivation (not the node).
+            builder.Services.AddSingleton<GameBackend.Data.FairPlay.IFairPlayStore, GameBackend.Data.FairPlay.InMemoryFairPlayStore>();
             return builder;
         }
+
+        // Zone versions are stamped with game time, the clock history rows carry (TryAdd in AddGameData keeps this one).
+        builder.Services.AddSingleton(sp => new GameBackend.Data.Zones.ZoneStore(
+            sp.GetRequiredKeyedService<NpgsqlDataSource>(GameDataServiceCollectionExtensions.DataSourceKey),
+            sp.GetRequiredService<GameClock>().Provider));
 
         builder.Services.AddGameData(o =>
         {

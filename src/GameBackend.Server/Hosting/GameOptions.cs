@@ -46,6 +46,25 @@ public sealed class MovementOptions
     [Range(1, 10000)]
     public double RateBurst { get; set; } = 10;
 
+    /// <summary>How far back the speed check looks: every kept fix of the window must reach the new one (default 30 s, 0 = last fix only).</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    public TimeSpan PlausibilityWindow { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Cap on the reported accuracy radii a pair of fixes may add to its allowance, metres (default 100).</summary>
+    [Range(0, 10_000)]
+    public double MaxAccuracyAllowanceMeters { get; set; } = 100;
+
+    /// <summary>Strikes that ban the player from capturing for <see cref="BanDuration"/> (default 10; 0 = never).</summary>
+    [Range(0, 1000)]
+    public int BanStrikes { get; set; } = 10;
+
+    [Range(typeof(TimeSpan), "00:00:00", "365.00:00:00")]
+    public TimeSpan BanDuration { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>How long a stored trusted position still anchors the speed check after the player's grain was gone (default 6 h).</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "30.00:00:00")]
+    public TimeSpan TrustedPositionLifetime { get; set; } = TimeSpan.FromHours(6);
+
     public MovementRules ToRules() => new()
     {
         MaxSpeedMetersPerSecond = MaxSpeedMetersPerSecond,
@@ -55,6 +74,11 @@ public sealed class MovementOptions
         StrikeDecay = StrikeDecay,
         MaxUpdatesPerSecond = MaxUpdatesPerSecond,
         RateBurst = RateBurst,
+        PlausibilityWindow = PlausibilityWindow,
+        MaxAccuracyAllowanceMeters = MaxAccuracyAllowanceMeters,
+        BanStrikes = BanStrikes,
+        BanDuration = BanDuration,
+        TrustedPositionLifetime = TrustedPositionLifetime,
     };
 }
 

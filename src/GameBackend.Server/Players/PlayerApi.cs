@@ -33,12 +33,12 @@ public static partial class PlayerApi
         me.MapGet("/history", ExportHistory)
             .WithName("ExportMyHistory")
             .WithSummary("Everything stored about this player, as a GeoJSON FeatureCollection.")
-            .WithDescription("Features have property kind = position | capture | zoneVisit | sighting; positions and captures are Points ([longitude, latitude]).")
+            .WithDescription("Features have property kind = position | capture | zoneVisit | sighting | fairPlay | account; positions, captures and a fairPlay record with a trusted position are Points ([longitude, latitude]). Every stored field is included (accelerometer too); the device secret's hash is not.")
             .Produces(StatusCodes.Status200OK, contentType: "application/geo+json");
         me.MapDelete("/history", DeleteHistory)
             .WithName("DeleteMyHistory")
-            .WithSummary("Erases this player's positions, zone visits and sightings.")
-            .WithDescription("Captures are kept: they are game state that other players' results depend on.");
+            .WithSummary("Erases this player's positions, zone visits, sightings, captures and last trusted position.")
+            .WithDescription("Rows accepted before the erasure but not yet written (buffered, journaled, spilled on any node) are dropped, not written. Kept: the account and strikes/ban (fraud prevention).");
         return endpoints;
     }
 
@@ -91,25 +91,26 @@ public static partial class PlayerApi
     }
 
     internal static async Task<Results<NoContent, ProblemHttpResult>> DeleteHistory(
-        ClaimsPrincipal user, PlayerTokens tokens, GameStores stores, Moderation moderation, ILoggerFactory loggers, CancellationToken cancellationToken)
+        ClaimsPrincipal user, PlayerTokens tokens, GameStores stores, Moderation moderation, Hosting.GameClock clock, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         if (tokens.PlayerIdOf(user) is not { } playerId)
         {
             return NoPlayer();
         }
 
-        var deleted = await stores.Players.DeletePlayerAsync(playerId, cancellationToken);
+        // The game clock: it is the clock the buffered rows carry, which the tombstone is compared with.
+        var deleted = await stores.Players.DeletePlayerAsync(playerId, clock.UtcNow, cancellationToken);
         // The trail says that (and how much) was erased, never what: no positions in the audit log.
         await moderation.AuditAsync(Actors.Player(playerId), Data.Audit.AuditActions.DataErased, playerId,
-            new { deleted.Positions, deleted.Visits, deleted.Sightings }, cancellationToken);
+            new { deleted.Positions, deleted.Visits, deleted.Sightings, deleted.Captures }, cancellationToken);
         var logger = loggers.CreateLogger(typeof(PlayerApi));
-        LogErased(logger, playerId, deleted.Positions, deleted.Visits, deleted.Sightings);
+        LogErased(logger, playerId, deleted.Positions, deleted.Visits, deleted.Sightings, deleted.Captures);
         return TypedResults.NoContent();
     }
 
     private static ProblemHttpResult NoPlayer() =>
         TypedResults.Problem("The token carries no player id.", statusCode: StatusCodes.Status403Forbidden, title: "Forbidden");
 
-    [LoggerMessage(EventId = 5200, Level = LogLevel.Information, Message = "Player {PlayerId} erased their history: {Positions} positions, {Visits} visits, {Sightings} sightings")]
-    private static partial void LogErased(ILogger logger, string playerId, long positions, long visits, long sightings);
+    [LoggerMessage(EventId = 5200, Level = LogLevel.Information, Message = "Player {PlayerId} erased their history: {Positions} positions, {Visits} visits, {Sightings} sightings, {Captures} captures")]
+    private static partial void LogErased(ILogger logger, string playerId, long positions, long visits, long sightings, long captures);
 }

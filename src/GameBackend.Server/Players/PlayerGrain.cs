@@ -26,12 +26,19 @@ internal sealed partial class PlayerGrain(
     Operators.LiveMap live,
     Spawning.WorldCache zoneCache,
     SiloDeaths siloDeaths,
+    Data.FairPlay.IFairPlayStore fairPlay,
     ILogger<PlayerGrain> logger) : Grain, IPlayerGrain
 {
     // The one goodbye a stopping node's player grains send: short, they must not hold the stop up.
     private static readonly TimeSpan GoodbyeTimeout = TimeSpan.FromMilliseconds(250);
 
+    // Storage calls for the anti-cheat state: bounded, a slow database must not hold the player up.
+    private static readonly TimeSpan FairPlayTimeout = TimeSpan.FromSeconds(2);
+
     private readonly MovementValidator _movement = new(movement.Value.ToRules());
+    // What the store holds, so that unchanged state is not written again, and when it was written.
+    private FairPlayState _fairPlaySaved;
+    private long _fairPlaySavedAtMs = long.MinValue;
     private readonly WorldOptions _world = world.Value;
 
     // The cells the player watches (its view), each with this node's replica of its creatures. The
@@ -64,13 +71,13 @@ internal sealed partial class PlayerGrain(
 
     private string? _playerId;
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         metrics.PlayerGrains(1);
         _siloDeathsSeen = siloDeaths.Count;
         var period = TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerSecond, _world.PresenceTimeout.Ticks / 2));
         _presenceTimer = this.RegisterGrainTimer(ExpirePresence, new GrainTimerCreationOptions(period, period) { KeepAlive = false });
-        return Task.CompletedTask;
+        await RestoreFairPlay(cancellationToken);
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -92,10 +99,13 @@ internal sealed partial class PlayerGrain(
                 ForgetView();
             }
 
+            // After the goodbye, which must not wait for the database (a strike is already stored).
+            await SaveFairPlay();
             return;
         }
 
         await LeaveAllCells();
+        await SaveFairPlay();
     }
 
     // Completes synchronously unless the fix crosses a boundary; then the state machine comes from a pool.
@@ -109,6 +119,13 @@ internal sealed partial class PlayerGrain(
             {
                 var strikes = _movement.StrikesAt(fix.ServerTimeMs);
                 LogImplausibleSpeed(logger, PlayerId, verdict.ImpliedSpeed ?? 0, strikes);
+                // Stored before the answer, so a node killed right after keeps the strike; at most
+                // once a second, so a flood of teleports is not a flood of writes (the presence
+                // timer and the deactivation store the rest).
+                if (_fairPlaySavedAtMs == long.MinValue || fix.ServerTimeMs - _fairPlaySavedAtMs >= 1_000 || fix.ServerTimeMs < _fairPlaySavedAtMs)
+                {
+                    await SaveFairPlay();
+                }
             }
 
             return new LocationResult(false, verdict.Reason, _cellText, _nearbyVersion, null, _viewVersion, null);
@@ -194,7 +211,7 @@ internal sealed partial class PlayerGrain(
     {
         var now = NowMs();
         var strikes = _movement.StrikesAt(now);
-        if (strikes >= captureRules.Options.StrikeThreshold || _movement.Last is not { } last)
+        if (strikes >= captureRules.Options.StrikeThreshold || _movement.IsBannedAt(now) || _movement.Last is not { } last)
         {
             return new CaptureVerdict(CaptureOutcomes.Rejected, null, null, null);
         }
@@ -472,6 +489,9 @@ internal sealed partial class PlayerGrain(
 
     private async Task ExpirePresence(CancellationToken cancellationToken)
     {
+        // The trusted position moves with every accepted fix; it is stored here (once per period
+        // at most) rather than per fix, which would be a database write on the hot path.
+        await SaveFairPlay();
         if (_movement.Last is { } last && NowMs() - last.ServerTimeMs > (long)_world.PresenceTimeout.TotalMilliseconds)
         {
             await LeaveAllCells();
@@ -479,6 +499,47 @@ internal sealed partial class PlayerGrain(
     }
 
     private long NowMs() => clock.NowMs;
+
+    private async Task RestoreFairPlay(CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (await fairPlay.LoadAsync(PlayerId, cancellationToken).WaitAsync(FairPlayTimeout, cancellationToken) is { } stored)
+            {
+                _movement.Restore(stored, NowMs());
+                _fairPlaySaved = stored;
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // The game keeps running without the record (fail open): refusing to activate would lock
+            // every player out while the database is down. Logged, so the gap is visible.
+            LogFairPlayUnavailable(logger, PlayerId, "load", ex.Message);
+        }
+    }
+
+    private async Task SaveFairPlay()
+    {
+        var state = _movement.Snapshot();
+        if (state == _fairPlaySaved)
+        {
+            return;
+        }
+
+        try
+        {
+            await fairPlay.SaveAsync(PlayerId, state).WaitAsync(FairPlayTimeout);
+            _fairPlaySaved = state;
+            _fairPlaySavedAtMs = NowMs();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogFairPlayUnavailable(logger, PlayerId, "save", ex.Message);
+        }
+    }
+
+    [LoggerMessage(EventId = 1301, Level = LogLevel.Warning, Message = "Player {PlayerId}: anti-cheat state {Operation} failed, continuing without it: {Error}")]
+    private static partial void LogFairPlayUnavailable(ILogger logger, string playerId, string operation, string error);
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Player {PlayerId}: implausible speed {Speed:F1} m/s rejected; strikes now {Strikes}")]
     private static partial void LogImplausibleSpeed(ILogger logger, string playerId, double speed, int strikes);

@@ -7,7 +7,7 @@ namespace GameBackend.Cluster.Tests.Infrastructure;
 public readonly record struct ThrowResult(string PlayerId, string CreatureId, string Outcome, string? WinnerPlayerId);
 
 /// <summary>
-/// Drives one player like a phone: a fix every ~200 ms. A chaser runs (within the speed limit) to
+/// Drives one player like a phone: a fix every ~200 ms. A chaser runs (within the speed limit, ~40 m/s) to
 /// the nearest creature and throws at it when in range, so chasers on different nodes race for the
 /// same creatures; an observer stands still at its spot. Follows <c>serverShutdown</c> by
 /// reconnecting at once and rides out dropped connections with the client's automatic reconnect.
@@ -97,8 +97,9 @@ public sealed class Walker(ClusterPlayer player, double latitude, double longitu
             return;
         }
 
-        // At most 60 m per fix: under the 50 m/s (+25 m jitter, 1 s minimum interval) speed rule.
-        var run = Math.Min(60, target.DistanceMeters - 10);
+        // At most 8 m per fix, a fix at most every ~200 ms: under 50 m/s however the fixes are spaced.
+        // (60 m per fix was accepted by the old per-fix rule, 300 m/s: the cadence teleport of issue 13.)
+        var run = Math.Min(8, target.DistanceMeters - 10);
         var bearing = target.BearingDegrees * Math.PI / 180;
         latitude += run * Math.Cos(bearing) / MetersPerDegree;
         longitude += run * Math.Sin(bearing) / (MetersPerDegree * Math.Cos(latitude * Math.PI / 180));

@@ -115,18 +115,17 @@ public sealed class AnalyticsQueriesTests(AnalyticsScenario world) : IClassFixtu
     private readonly AnalyticsQueries _analytics = new(world.Db.DataSource);
 
     [Fact]
-    public async Task Hourly_visits_suppress_buckets_with_fewer_than_k_players()
+    public async Task Hourly_visits_leave_out_buckets_with_fewer_than_k_players()
     {
         var buckets = await _analytics.SponsorVisitsAsync(world.SponsorA, world.ZoneA1, From, To, TimeBucket.Hour);
 
-        Assert.Equal(
-            [
-                new VisitBucket(From.AddHours(10), 5, 5, false),
-                new VisitBucket(From.AddHours(11), null, null, true), // p1, p2, p6: 3 < 5
-            ],
-            buckets);
+        // 11:00 (p1, p2, p6: 3 < 5) is not returned at all: a "suppressed" row would prove a visit.
+        Assert.Equal([new VisitBucket(From.AddHours(10), 5, 5, false)], buckets);
+
+        // The day is made of counting hours only: 11:00 adds nothing (it did: 6 players, 8 visits),
+        // so the day and its hours cannot be subtracted from each other.
         var daily = await _analytics.SponsorVisitsAsync(world.SponsorA, null, From, To, TimeBucket.Day);
-        Assert.Equal([new VisitBucket(From, 6, 8, false)], daily);
+        Assert.Equal([new VisitBucket(From, 5, 5, false)], daily);
         var k2 = await _analytics.SponsorVisitsAsync(world.SponsorA, world.ZoneA1, From, To, TimeBucket.Hour, k: 2);
         Assert.Equal(new VisitBucket(From.AddHours(11), 3, 3, false), k2[1]);
     }
@@ -146,17 +145,23 @@ public sealed class AnalyticsQueriesTests(AnalyticsScenario world) : IClassFixtu
     [Fact]
     public async Task Mean_dwell_uses_closed_visits_only()
     {
-        // (60+120+180+240+300+600+600) / 7 = 300 s over 5 players; p6 is still inside.
-        Assert.Equal(new DwellStatistics(5, 7, 300, false), await _analytics.SponsorDwellAsync(world.SponsorA, world.ZoneA1, From, To));
+        // 10:00 only: (60+120+180+240+300) / 5 = 180 s. 11:00 (p1, p2 and p6, still inside: 3 < 5)
+        // counts for nothing; it used to make the mean 300 s over 7 visits.
+        Assert.Equal(new DwellStatistics(5, 5, 180, false), await _analytics.SponsorDwellAsync(world.SponsorA, world.ZoneA1, From, To));
+        Assert.Equal(new DwellStatistics(5, 7, 300, false), await _analytics.SponsorDwellAsync(world.SponsorA, world.ZoneA1, From, To, k: 3));
         Assert.Equal(new DwellStatistics(null, null, null, true), await _analytics.SponsorDwellAsync(world.SponsorA, world.ZoneA1, From, To, k: 6));
     }
 
     [Fact]
-    public async Task Captures_by_species_count_captures_inside_the_zone_and_suppress_small_groups()
+    public async Task Captures_by_species_count_captures_inside_the_zone_and_leave_out_small_groups()
     {
+        // leafcat (p1, p2) is left out, not returned suppressed.
         Assert.Equal(
-            [new SpeciesCaptures("leafcat", null, null, true), new SpeciesCaptures("sparkmouse", 6, 5, false)],
+            [new SpeciesCaptures("sparkmouse", 6, 5, false)],
             await _analytics.SponsorCapturesBySpeciesAsync(world.SponsorA, world.ZoneA1, From, To));
+        Assert.Equal(
+            [new SpeciesCaptures("leafcat", 2, 2, false), new SpeciesCaptures("sparkmouse", 6, 5, false)],
+            await _analytics.SponsorCapturesBySpeciesAsync(world.SponsorA, world.ZoneA1, From, To, k: 2));
     }
 
     [Fact]

@@ -69,7 +69,7 @@ public sealed class PrivacyTests(TestDatabase db) : IClassFixture<TestDatabase>
 
         var deleted = await new PlayerDataStore(db.DataSource).DeletePlayerAsync("erase-me");
 
-        Assert.Equal(new PlayerDeletion(2, 1, 1), deleted);
+        Assert.Equal(new PlayerDeletion(2, 1, 1, 0), deleted);
         Assert.Equal(0, await db.ScalarAsync<long>("""
             select (select count(*) from position_samples where player_id = 'erase-me')
                  + (select count(*) from zone_visits where player_id = 'erase-me')

@@ -153,16 +153,18 @@ public sealed class MovementValidatorTests
         var rules = new MovementRules { JitterAllowanceMeters = 0, MinIntervalSeconds = 1 };
         var start = new GeoPoint(48.85, 2.35);
 
+        // Both fixes report a 5 m accuracy radius: with no jitter allowance, the pair may differ by
+        // 10 s at the limit plus those 10 m.
         var under = new MovementValidator(rules);
         Assert.True(under.Apply(At(1, T0, start)).Accepted);
-        Assert.True(under.Apply(At(2, T0 + 10_000, GeoMath.Destination(start, 45, 499.9))).Accepted);
+        Assert.True(under.Apply(At(2, T0 + 10_000, GeoMath.Destination(start, 45, 509.9))).Accepted);
 
         var over = new MovementValidator(rules);
         Assert.True(over.Apply(At(1, T0, start)).Accepted);
-        var verdict = over.Apply(At(2, T0 + 10_000, GeoMath.Destination(start, 45, 500.1)));
+        var verdict = over.Apply(At(2, T0 + 10_000, GeoMath.Destination(start, 45, 510.1)));
         Assert.False(verdict.Accepted);
         Assert.Equal(R.ImplausibleSpeed, verdict.Reason);
-        Assert.Equal(50.01, verdict.ImpliedSpeed!.Value, 6);
+        Assert.Equal(51.01, verdict.ImpliedSpeed!.Value, 6);
         Assert.Equal(1, over.StrikesAt(T0 + 10_000));
     }
 
@@ -191,6 +193,13 @@ public sealed class MovementValidatorTests
         var under = new MovementValidator(rules);
         Assert.True(under.Apply(At(1, T0, start)).Accepted);
         Assert.True(under.Apply(At(2, T0 + 200, GeoMath.Destination(start, 0, 74.9))).Accepted);
+
+        // The floor and the allowance are granted once per window, not once per fix: the next step
+        // of the same size 200 ms later is judged from the start too (the old rule accepted it, and
+        // every step after it: 375 m/s with no strike).
+        var next = under.Apply(At(3, T0 + 400, GeoMath.Destination(start, 0, 149.8)));
+        Assert.Equal(R.ImplausibleSpeed, next.Reason);
+        Assert.Equal(1, under.StrikesAt(T0 + 400));
 
         var over = new MovementValidator(rules);
         Assert.True(over.Apply(At(1, T0, start)).Accepted);
