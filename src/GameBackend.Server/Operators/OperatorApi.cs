@@ -1,5 +1,6 @@
 using System.Text.Json;
 using GameBackend.Data.Analytics;
+using GameBackend.Server.Hosting;
 using GameBackend.Server.Sponsors;
 using Microsoft.AspNetCore.Http.HttpResults;
 using NetTopologySuite.Geometries;
@@ -48,11 +49,13 @@ public static class OperatorApi
         endpoints.MapOperatorSessionApi();
         var exclusions = endpoints.MapGroup("/api/exclusion-zones")
             .WithTags("Exclusion zones")
-            .AddEndpointFilter<OperatorKeyFilter>()
+            .RequireGate<OperatorKeyFilter>()
             .AddEndpointFilter<RequirePostgresFilter>()
+            .RequireRateLimiting(RequestLimits.OperatorPolicy)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         exclusions.MapPost("", CreateExclusion)
+            .AcceptsJsonBody(BodyKind.Zone)
             .WithName("CreateExclusionZone")
             .WithSummary("Creates an exclusion zone; creatures inside it despawn at once.")
             .WithDescription("Sponsor zones created or updated afterwards are clipped by it (`clipped: true`).");
@@ -66,8 +69,11 @@ public static class OperatorApi
 
         var op = endpoints.MapGroup("/api/operator")
             .WithTags("Operator analytics")
-            .AddEndpointFilter<OperatorKeyFilter>()
+            .RequireGate<OperatorKeyFilter>()
             .AddEndpointFilter<RequirePostgresFilter>()
+            .RequireRateLimiting(RequestLimits.OperatorPolicy)
+            .AddEndpointFilter<AnalyticsGate>()
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         op.MapGet("/heatmap", Heatmap)

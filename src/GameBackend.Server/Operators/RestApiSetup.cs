@@ -15,6 +15,10 @@ public static class RestApiSetup
         services.AddSingleton<OperatorSessions>();
         services.AddSingleton<GameStores>();
         services.AddSingleton<WorldChangeNotifier>();
+        // Gates run before an endpoint binds its body (Hosting/RequestLimits).
+        services.AddSingleton<RequirePostgresFilter>();
+        services.AddSingleton<OperatorKeyFilter>();
+        services.AddSingleton<SponsorKeyFilter>();
         return services;
     }
 }

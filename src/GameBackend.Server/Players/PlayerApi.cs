@@ -22,6 +22,8 @@ public static partial class PlayerApi
             .WithTags("Players")
             .RequireAuthorization()
             .AddEndpointFilter<RequirePostgresFilter>()
+            .RequireRateLimiting(Hosting.RequestLimits.PlayerPolicy)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
@@ -34,7 +36,8 @@ public static partial class PlayerApi
             .WithName("ExportMyHistory")
             .WithSummary("Everything stored about this player, as a GeoJSON FeatureCollection.")
             .WithDescription("Features have property kind = position | capture | zoneVisit | sighting; positions and captures are Points ([longitude, latitude]).")
-            .Produces(StatusCodes.Status200OK, contentType: "application/geo+json");
+            .Produces(StatusCodes.Status200OK, contentType: "application/geo+json")
+            .AddEndpointFilter<Hosting.AnalyticsGate>();
         me.MapDelete("/history", DeleteHistory)
             .WithName("DeleteMyHistory")
             .WithSummary("Erases this player's positions, zone visits and sightings.")

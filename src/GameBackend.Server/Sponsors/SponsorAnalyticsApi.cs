@@ -1,4 +1,5 @@
 using GameBackend.Data.Analytics;
+using GameBackend.Server.Hosting;
 using GameBackend.Server.Operators;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -21,8 +22,11 @@ public static class SponsorAnalyticsApi
     {
         var analytics = endpoints.MapGroup("/api/sponsors/{sponsorId:guid}/analytics")
             .WithTags("Sponsor analytics")
-            .AddEndpointFilter<RequirePostgresFilter>()
-            .AddEndpointFilter<SponsorKeyFilter>()
+            .RequireGate<RequirePostgresFilter>()
+            .RequireGate<SponsorKeyFilter>()
+            .RequireRateLimiting(RequestLimits.SponsorPolicy)
+            .AddEndpointFilter<AnalyticsGate>()
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);

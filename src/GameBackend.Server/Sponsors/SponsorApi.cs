@@ -1,5 +1,6 @@
 using System.Text.Json;
 using GameBackend.Data.Zones;
+using GameBackend.Server.Hosting;
 using GameBackend.Server.Operators;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -18,8 +19,10 @@ public static partial class SponsorApi
             .WithTags("Sponsors")
             .WithSummary("Creates a sponsor account (operator only).")
             .WithDescription("Requires X-Admin-Key. The API key in the response is shown once: only its hash is stored.")
-            .AddEndpointFilter<OperatorKeyFilter>()
+            .AcceptsJsonBody(BodyKind.Small)
+            .RequireGate<OperatorKeyFilter>()
             .AddEndpointFilter<RequirePostgresFilter>()
+            .RequireRateLimiting(RequestLimits.OperatorPolicy)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
@@ -28,16 +31,18 @@ public static partial class SponsorApi
             .WithTags("Sponsors")
             .WithSummary("Issues a new API key for a sponsor that lost its key (operator only).")
             .WithDescription("Requires X-Admin-Key. The old key stops working at once; the new one is shown once.")
-            .AddEndpointFilter<OperatorKeyFilter>()
+            .RequireGate<OperatorKeyFilter>()
             .AddEndpointFilter<RequirePostgresFilter>()
+            .RequireRateLimiting(RequestLimits.OperatorPolicy)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
         var sponsor = endpoints.MapGroup("/api/sponsors/{sponsorId:guid}")
             .WithTags("Sponsors")
-            .AddEndpointFilter<RequirePostgresFilter>()
-            .AddEndpointFilter<SponsorKeyFilter>()
+            .RequireGate<RequirePostgresFilter>()
+            .RequireGate<SponsorKeyFilter>()
+            .RequireRateLimiting(RequestLimits.SponsorPolicy)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
@@ -53,6 +58,7 @@ public static partial class SponsorApi
 
         var zones = sponsor.MapGroup("/zones").WithTags("Sponsor zones");
         zones.MapPost("", CreateZone)
+            .AcceptsJsonBody(BodyKind.Zone)
             .WithName("CreateZone")
             .WithSummary("Creates a sponsor zone (circle or GeoJSON polygon).")
             .WithDescription("The area is clipped by exclusion zones: `clipped` says whether anything was removed and "
@@ -64,6 +70,7 @@ public static partial class SponsorApi
             .WithName("GetZone")
             .WithSummary("One of the sponsor's zones.");
         zones.MapPut("/{zoneId:guid}", UpdateZone)
+            .AcceptsJsonBody(BodyKind.Zone)
             .WithName("UpdateZone")
             .WithSummary("Replaces a zone's whole definition (same body as create).");
         zones.MapDelete("/{zoneId:guid}", DeleteZone)
