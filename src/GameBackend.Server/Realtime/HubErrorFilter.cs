@@ -25,7 +25,8 @@ internal sealed partial class HubErrorFilter(ILogger<HubErrorFilter> logger) : I
             // closed mid-call): nobody is left to answer and nothing failed on the server. Logged
             // as Error with a stack trace, 5,000 streams ending wrote 9 MB of log.
             LogEndedWithConnection(logger, invocationContext.HubMethodName, invocationContext.Context.ConnectionId, ex.Message);
-            throw;
+            // Not rethrown: SignalR would log the failure as an Error with the stack trace.
+            return null;
         }
         catch (Exception ex)
         {
