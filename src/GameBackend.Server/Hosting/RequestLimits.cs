@@ -133,6 +133,13 @@ public static partial class RequestLimits
         });
     }
 
+    /// <summary>
+    /// Runs the endpoint only with a slot of the node's one <see cref="AnalyticsGate"/>
+    /// (<c>AddEndpointFilter&lt;T&gt;</c> would make a gate per endpoint).
+    /// </summary>
+    public static TBuilder RequireAnalyticsSlot<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.AddEndpointFilter((context, next) => context.HttpContext.RequestServices.GetRequiredService<AnalyticsGate>().InvokeAsync(context, next));
+
     /// <summary>Marks an endpoint as taking a JSON body of <paramref name="kind"/>.</summary>
     public static TBuilder AcceptsJsonBody<TBuilder>(this TBuilder builder, BodyKind kind) where TBuilder : IEndpointConventionBuilder =>
         builder.WithMetadata(new JsonBodyMetadata(kind));

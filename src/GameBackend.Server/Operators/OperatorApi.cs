@@ -72,7 +72,7 @@ public static class OperatorApi
             .RequireGate<OperatorKeyFilter>()
             .AddEndpointFilter<RequirePostgresFilter>()
             .RequireRateLimiting(RequestLimits.OperatorPolicy)
-            .AddEndpointFilter<AnalyticsGate>()
+            .RequireAnalyticsSlot()
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);

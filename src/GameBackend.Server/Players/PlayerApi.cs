@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using GameBackend.Server.Hosting;
 using GameBackend.Server.Identity;
 using GameBackend.Server.Operators;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -37,7 +38,7 @@ public static partial class PlayerApi
             .WithSummary("Everything stored about this player, as a GeoJSON FeatureCollection.")
             .WithDescription("Features have property kind = position | capture | zoneVisit | sighting; positions and captures are Points ([longitude, latitude]).")
             .Produces(StatusCodes.Status200OK, contentType: "application/geo+json")
-            .AddEndpointFilter<Hosting.AnalyticsGate>();
+            .RequireAnalyticsSlot();
         me.MapDelete("/history", DeleteHistory)
             .WithName("DeleteMyHistory")
             .WithSummary("Erases this player's positions, zone visits and sightings.")

@@ -25,7 +25,7 @@ public static class SponsorAnalyticsApi
             .RequireGate<RequirePostgresFilter>()
             .RequireGate<SponsorKeyFilter>()
             .RequireRateLimiting(RequestLimits.SponsorPolicy)
-            .AddEndpointFilter<AnalyticsGate>()
+            .RequireAnalyticsSlot()
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status404NotFound)
