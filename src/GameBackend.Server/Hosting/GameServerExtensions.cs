@@ -85,6 +85,11 @@ public static class GameServerExtensions
         services.AddSingleton<LiveMap>();
         services.AddHostedService<LiveMapBroadcaster>();
         services.AddSingleton<ConnectionDrain>();
+        // A hub method that fails is logged once, by HubErrorFilter (event 3100, unexpected
+        // failures only). SignalR's dispatcher would log every error answer again at Error with the
+        // stack trace, including the ones hostile input earns (a stream item of the wrong type, a
+        // stream over the cap): a client could fill the log at will.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.SignalR.Internal.DefaultHubDispatcher", LogLevel.Critical);
         services.AddSingleton<ConnectionLimit>();
         services.AddOptions<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>().Configure<ConnectionLimit>(ConnectionLimit.ConfigureKestrel);
         services.AddHostedService(sp => sp.GetRequiredService<ConnectionDrain>());
