@@ -86,6 +86,14 @@ public sealed class LimitsOptions
     /// <summary>Window over which <see cref="FloodRejections"/> counts (default 10 s).</summary>
     public TimeSpan FloodWindow { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Zones one sponsor may have (default 1,000); one more is refused with 400 <c>quota</c>.</summary>
+    [Range(1, 1_000_000)]
+    public int MaxZonesPerSponsor { get; set; } = 1000;
+
+    /// <summary>Total requested area of one sponsor's zones, km² (default 1,000: ten city districts at the per-zone cap).</summary>
+    [Range(1, 100_000_000)]
+    public double MaxZoneAreaPerSponsorSquareKm { get; set; } = 1000;
+
     /// <summary>Largest <c>POST /api/players/login</c> body, bytes (default 4 KiB).</summary>
     [Range(256, 1024 * 1024)]
     public long MaxLoginBodyBytes { get; set; } = 4 * 1024;

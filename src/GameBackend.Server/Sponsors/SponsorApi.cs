@@ -3,6 +3,7 @@ using GameBackend.Data.Zones;
 using GameBackend.Server.Hosting;
 using GameBackend.Server.Operators;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 
 namespace GameBackend.Server.Sponsors;
 
@@ -118,11 +119,16 @@ public static partial class SponsorApi
     }
 
     internal static async Task<Results<Created<ZoneResponse>, ValidationProblem>> CreateZone(
-        Guid sponsorId, ZoneRequest? request, GameStores stores, WorldChangeNotifier world, CancellationToken cancellationToken)
+        Guid sponsorId, ZoneRequest? request, GameStores stores, WorldChangeNotifier world, IOptions<LimitsOptions> limits, CancellationToken cancellationToken)
     {
         if (!ZoneRequestValidator.TryValidate(request, out var input, out var errors))
         {
             return TypedResults.ValidationProblem(errors);
+        }
+
+        if (await OverQuotaAsync(sponsorId, null, input!, stores, limits.Value, cancellationToken) is { } quota)
+        {
+            return quota;
         }
 
         var saved = await stores.Zones.CreateAsync(sponsorId, input!, cancellationToken);
@@ -145,7 +151,8 @@ public static partial class SponsorApi
             : NoSuchZone();
 
     internal static async Task<Results<Ok<ZoneResponse>, ValidationProblem, ProblemHttpResult>> UpdateZone(
-        Guid sponsorId, Guid zoneId, ZoneRequest? request, GameStores stores, WorldChangeNotifier world, CancellationToken cancellationToken)
+        Guid sponsorId, Guid zoneId, ZoneRequest? request, GameStores stores, WorldChangeNotifier world, IOptions<LimitsOptions> limits,
+        CancellationToken cancellationToken)
     {
         // Existence first: another sponsor's zone id must answer 404 whatever the body holds.
         if (await stores.Zones.GetAsync(sponsorId, zoneId, cancellationToken) is null)
@@ -156,6 +163,11 @@ public static partial class SponsorApi
         if (!ZoneRequestValidator.TryValidate(request, out var input, out var errors))
         {
             return TypedResults.ValidationProblem(errors);
+        }
+
+        if (await OverQuotaAsync(sponsorId, zoneId, input!, stores, limits.Value, cancellationToken) is { } quota)
+        {
+            return quota;
         }
 
         var saved = await stores.Zones.UpdateAsync(sponsorId, zoneId, input!, cancellationToken);
@@ -202,6 +214,32 @@ public static partial class SponsorApi
         GeoJson.ToJson(zone.Area),
         zone.CreatedAt,
         zone.UpdatedAt);
+
+    /// <summary>
+    /// The sponsor's quotas (<see cref="LimitsOptions.MaxZonesPerSponsor"/>, <see cref="LimitsOptions.MaxZoneAreaPerSponsorSquareKm"/>)
+    /// with this zone saved; null when it fits. Two saves racing may both fit and overshoot by one zone:
+    /// the quota bounds cost, it is not a billing figure.
+    /// </summary>
+    private static async Task<ValidationProblem?> OverQuotaAsync(
+        Guid sponsorId, Guid? replacing, SponsorZoneInput input, GameStores stores, LimitsOptions limits, CancellationToken cancellationToken)
+    {
+        var (zones, areaKm2) = await stores.Zones.UsageAsync(sponsorId, replacing, cancellationToken);
+        if (zones + 1 > limits.MaxZonesPerSponsor)
+        {
+            return RestProblems.Invalid("quota", $"A sponsor may have at most {limits.MaxZonesPerSponsor} zones; delete one first.");
+        }
+
+        var thisKm2 = input.Polygon is { } polygon
+            ? Domain.Spawning.ZoneGeometry.AreaSquareMeters(polygon) / 1e6
+            : Math.PI * Math.Pow(input.RadiusMeters ?? 0, 2) / 1e6;
+        if (areaKm2 + thisKm2 > limits.MaxZoneAreaPerSponsorSquareKm)
+        {
+            return RestProblems.Invalid("quota",
+                $"A sponsor's zones may cover at most {limits.MaxZoneAreaPerSponsorSquareKm} km² in all; this zone would make {areaKm2 + thisKm2:0.#} km².");
+        }
+
+        return null;
+    }
 
     private static ProblemHttpResult NoSuchZone() => RestProblems.NotFound("The sponsor has no such zone.");
 
