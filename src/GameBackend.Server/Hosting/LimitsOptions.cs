@@ -69,12 +69,20 @@ public sealed class LimitsOptions
     public int MaxStreamsPerConnection { get; set; } = 1;
 
     /// <summary>
-    /// Largest step a fix's <c>seq</c> may take past the player's last accepted one (default 1,000,000,
-    /// eleven days of fixes at one per second). A bigger jump is answered <c>implausibleSequence</c>:
-    /// accepting <c>seq</c> = 2^63−1 would make every later fix <c>staleSequence</c> for good.
+    /// Largest <c>seq</c> accepted (default 2^53−1, the largest integer a JavaScript client can count
+    /// to exactly). A bigger one is answered <c>implausibleSequence</c>: accepting <c>seq</c> = 2^63−1
+    /// made every later fix of that player <c>staleSequence</c> for good. Clients that number fixes by
+    /// time (the load runner uses Unix microseconds, ~1.8·10^15) stay far below it.
+    /// </summary>
+    [Range(1_000_000, long.MaxValue)]
+    public long MaxSeq { get; set; } = (1L << 53) - 1;
+
+    /// <summary>
+    /// Largest step a fix's <c>seq</c> may take past the player's last accepted one, once there is one
+    /// (default 2^50: a client numbering by microseconds may pause for 35 years). Beyond it: <c>implausibleSequence</c>.
     /// </summary>
     [Range(1000, long.MaxValue / 4)]
-    public long MaxSeqJump { get; set; } = 1_000_000;
+    public long MaxSeqJump { get; set; } = 1L << 50;
 
     /// <summary>
     /// A connection whose fixes were answered <c>rateLimited</c> this many times within

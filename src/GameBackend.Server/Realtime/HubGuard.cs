@@ -177,6 +177,11 @@ internal sealed partial class HubGuard(
             return RejectReasons.RateLimited;
         }
 
+        if (update.Seq > options.MaxSeq)
+        {
+            return ImplausibleSequence;
+        }
+
         if (update.Seq > connection.LastSeq + options.MaxSeqJump)
         {
             // The known seq may be behind (another connection of the player, or a new connection):
@@ -187,7 +192,8 @@ internal sealed partial class HubGuard(
                 connection.Observe(snapshot.Last?.Seq ?? 0);
             }
 
-            if (update.Seq > connection.LastSeq + options.MaxSeqJump)
+            // A player without an accepted fix may start anywhere below MaxSeq.
+            if (connection.LastSeq > 0 && update.Seq > connection.LastSeq + options.MaxSeqJump)
             {
                 return ImplausibleSequence;
             }
