@@ -47,6 +47,23 @@ public sealed class ZoneStore(NpgsqlDataSource dataSource, TimeProvider? time = 
         return new ZoneSaveResult(zone, clipped, false);
     }
 
+    /// <summary>
+    /// How many zones a sponsor has and their requested area in km², leaving out <paramref name="except"/>
+    /// (the zone being replaced). Quotas are checked against this before a save.
+    /// </summary>
+    public async Task<(int Zones, double AreaSquareKm)> UsageAsync(Guid sponsorId, Guid? except = null, CancellationToken cancellationToken = default)
+    {
+        await using var cmd = dataSource.CreateCommand("""
+            select count(*)::int, coalesce(sum(ST_Area(requested_geog)), 0) / 1e6
+            from sponsor_zones where sponsor_id = @sponsor and (@except::uuid is null or id <> @except)
+            """);
+        cmd.Parameters.AddWithValue("sponsor", sponsorId);
+        cmd.Parameters.Add(new NpgsqlParameter("except", NpgsqlTypes.NpgsqlDbType.Uuid) { Value = (object?)except ?? DBNull.Value });
+        await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
+        await r.ReadAsync(cancellationToken);
+        return (r.GetInt32(0), r.GetDouble(1));
+    }
+
     /// <summary>Replaces a zone's definition; null when the sponsor has no such zone.</summary>
     public Task<ZoneSaveResult?> UpdateAsync(Guid sponsorId, Guid zoneId, SponsorZoneInput input, CancellationToken cancellationToken = default) =>
         UpdateAsync(sponsorId, zoneId, input, null, cancellationToken);

@@ -69,6 +69,7 @@ public static class GameServerExtensions
         services.AddWebPages();
         services.AddGameRealtime(builder.Configuration);
         services.AddRestApis(builder.Configuration);
+        services.AddRequestLimits();
         Demo.DemoWorldSetup.AddGameDemo(services, builder.Configuration);
         services.AddProblemDetails();
         services.AddOpenApi();
@@ -84,6 +85,11 @@ public static class GameServerExtensions
         services.AddSingleton<LiveMap>();
         services.AddHostedService<LiveMapBroadcaster>();
         services.AddSingleton<ConnectionDrain>();
+        // A hub method that fails is logged once, by HubErrorFilter (event 3100, unexpected
+        // failures only). SignalR's dispatcher would log every error answer again at Error with the
+        // stack trace, including the ones hostile input earns (a stream item of the wrong type, a
+        // stream over the cap): a client could fill the log at will.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.SignalR.Internal.DefaultHubDispatcher", LogLevel.Critical);
         services.AddSingleton<ConnectionLimit>();
         services.AddOptions<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>().Configure<ConnectionLimit>(ConnectionLimit.ConfigureKestrel);
         services.AddHostedService(sp => sp.GetRequiredService<ConnectionDrain>());
@@ -97,7 +103,9 @@ public static class GameServerExtensions
         app.UseStatusCodePages();
         app.UseHubConnectionLimit(Contracts.HubMethods.Path);
         app.UseAuthentication();
+        app.UseHubConnectionQuotas(Contracts.HubMethods.Path);
         app.UseAuthorization();
+        app.UseRequestLimits(Contracts.HubMethods.Path);
 
         app.UseDefaultFiles();
         app.UseStaticFiles();
@@ -108,13 +116,17 @@ public static class GameServerExtensions
         app.MapSponsorApi();
         app.MapOperatorApi();
         app.MapPlayerDataApi();
-        app.MapHub<GameHub>(Contracts.HubMethods.Path, options =>
+        // MapHub, spelled out so that connection liveness can watch the transport beneath the hub.
+        var transport = app.Services.GetRequiredService<IOptions<TransportOptions>>().Value;
+        var liveness = app.Services.GetRequiredService<ConnectionLiveness>();
+        app.MapConnections(Contracts.HubMethods.Path, new Microsoft.AspNetCore.Http.Connections.HttpConnectionDispatcherOptions
         {
-            var transport = app.Services.GetRequiredService<IOptions<TransportOptions>>().Value;
-            options.ApplicationMaxBufferSize = transport.MaxMessageBytes;
-            options.TransportMaxBufferSize = transport.MaxOutgoingBufferBytes;
-            options.CloseOnAuthenticationExpiration = true;
-        }).RequireAuthorization();
+            ApplicationMaxBufferSize = transport.MaxMessageBytes,
+            TransportMaxBufferSize = transport.MaxOutgoingBufferBytes,
+            CloseOnAuthenticationExpiration = true,
+        }, connection => connection.Use(liveness.Watch).UseHub<GameHub>())
+            .WithMetadata(new HubMetadata(typeof(GameHub)))
+            .RequireAuthorization();
         app.MapHub<OperatorHub>(OperatorHub.Path);
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
@@ -194,6 +206,7 @@ public static class GameServerExtensions
         var signalR = services.AddSignalR(o =>
             {
                 o.AddFilter<HubErrorFilter>();
+                o.AddFilter<HubGuard>();
                 o.EnableDetailedErrors = false;
                 o.StreamBufferCapacity = 16;
             })
@@ -212,6 +225,11 @@ public static class GameServerExtensions
                     .WithSecurity(MessagePackSecurity.UntrustedData);
             });
         services.AddSingleton<HubErrorFilter>();
+        services.AddSingleton<HubGuard>();
+        services.AddSingleton<ConnectionQuotas>();
+        services.TryAddKeyedSingleton(ConnectionLiveness.ClockKey, static (sp, _) => sp.GetRequiredService<TimeProvider>());
+        services.AddSingleton<ConnectionLiveness>();
+        services.AddHostedService(sp => sp.GetRequiredService<ConnectionLiveness>());
         services.AddOptions<HubOptions>().Configure<IOptions<TransportOptions>>((hub, transport) =>
         {
             hub.MaximumReceiveMessageSize = transport.Value.MaxMessageBytes;

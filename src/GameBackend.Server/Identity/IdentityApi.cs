@@ -1,3 +1,4 @@
+using GameBackend.Server.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
@@ -50,7 +51,10 @@ public static class IdentityApi
             .WithName("Login")
             .WithTags("Players")
             .WithSummary("Guest login: a device's first login registers it and returns its device secret; later logins must present that secret.")
-            .AllowAnonymous();
+            .AllowAnonymous()
+            .RequireRateLimiting(Hosting.RequestLimits.LoginPolicy)
+            .AcceptsJsonBody(Hosting.BodyKind.Login)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
         return endpoints;
     }
 

@@ -45,8 +45,11 @@ public sealed class GameStores(IServiceProvider services)
 }
 
 /// <summary>Answers 503 "requires PostgreSQL" before the handler runs when there is no database.</summary>
-internal sealed class RequirePostgresFilter(GameStores stores) : IEndpointFilter
+internal sealed class RequirePostgresFilter(GameStores stores) : IEndpointFilter, Hosting.IRequestGate
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next) =>
         stores.IsConfigured ? await next(context) : RestProblems.RequiresPostgres();
+
+    public ValueTask<IResult?> CheckAsync(HttpContext context) =>
+        ValueTask.FromResult<IResult?>(stores.IsConfigured ? null : RestProblems.RequiresPostgres());
 }

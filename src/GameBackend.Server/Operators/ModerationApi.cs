@@ -8,6 +8,8 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using NetTopologySuite.Geometries;
 
+using GameBackend.Server.Hosting;
+
 namespace GameBackend.Server.Operators;
 
 /// <summary>Body of the approve / reject / decide endpoints.</summary>
@@ -84,15 +86,16 @@ public static class ModerationApi
             .WithTags("Moderation")
             .WithSummary("Anyone asks for creatures to be removed from a place (a point with a radius, or a polygon).")
             .WithDescription("Size-bounded (radius ≤ 500 m, polygon ≤ 200 vertices and ≤ Moderation:MaxRemovalAreaSquareMeters) and rate-limited per client address (Moderation:RemovalRequestsPerHour, 429).")
-            .AddEndpointFilter<RequirePostgresFilter>()
+            .RequireGate<RequirePostgresFilter>()
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .AllowAnonymous();
 
         var op = endpoints.MapGroup("/api/operator")
             .WithTags("Moderation")
-            .AddEndpointFilter<OperatorKeyFilter>()
-            .AddEndpointFilter<RequirePostgresFilter>()
+            .RequireGate<OperatorKeyFilter>()
+            .RequireGate<RequirePostgresFilter>()
+            .RequireRateLimiting(RequestLimits.OperatorPolicy)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         op.MapGet("/zones", ListZones)

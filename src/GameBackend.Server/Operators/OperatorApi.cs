@@ -1,6 +1,7 @@
 using System.Text.Json;
 using GameBackend.Data.Analytics;
 using GameBackend.Data.Audit;
+using GameBackend.Server.Hosting;
 using GameBackend.Server.Sponsors;
 using Microsoft.AspNetCore.Http.HttpResults;
 using NetTopologySuite.Geometries;
@@ -50,11 +51,13 @@ public static class OperatorApi
         endpoints.MapModerationApi();
         var exclusions = endpoints.MapGroup("/api/exclusion-zones")
             .WithTags("Exclusion zones")
-            .AddEndpointFilter<OperatorKeyFilter>()
+            .RequireGate<OperatorKeyFilter>()
             .AddEndpointFilter<RequirePostgresFilter>()
+            .RequireRateLimiting(RequestLimits.OperatorPolicy)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         exclusions.MapPost("", CreateExclusion)
+            .AcceptsJsonBody(BodyKind.Zone)
             .WithName("CreateExclusionZone")
             .WithSummary("Creates an exclusion zone; creatures inside it despawn at once.")
             .WithDescription("Sponsor zones created or updated afterwards are clipped by it (`clipped: true`).");
@@ -68,8 +71,11 @@ public static class OperatorApi
 
         var op = endpoints.MapGroup("/api/operator")
             .WithTags("Operator analytics")
-            .AddEndpointFilter<OperatorKeyFilter>()
+            .RequireGate<OperatorKeyFilter>()
             .AddEndpointFilter<RequirePostgresFilter>()
+            .RequireRateLimiting(RequestLimits.OperatorPolicy)
+            .RequireAnalyticsSlot()
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         op.MapGet("/heatmap", Heatmap)

@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using GameBackend.Server.Hosting;
 using GameBackend.Server.Identity;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -75,7 +76,9 @@ public static class OperatorSessionApi
         var session = endpoints.MapGroup("/api/operator/session").WithTags("Operator").AllowAnonymous();
         session.MapPost("", SignIn)
             .WithName("OperatorSignIn")
-            .WithSummary("Trades the admin key for a short-lived HttpOnly, SameSite=Strict session cookie (the operator console).");
+            .WithSummary("Trades the admin key for a short-lived HttpOnly, SameSite=Strict session cookie (the operator console).")
+            .RequireRateLimiting(Hosting.RequestLimits.LoginPolicy) // guessing the admin key is a login attempt
+            .AcceptsJsonBody(Hosting.BodyKind.Login);
         session.MapGet("", Status)
             .WithName("OperatorSessionStatus")
             .WithSummary("Whether this browser holds a valid console session (so a reload needs no new sign-in).");

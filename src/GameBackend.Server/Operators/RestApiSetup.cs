@@ -31,6 +31,11 @@ public static class RestApiSetup
         // A global hub filter (per-hub options are replaced by a copy of the global ones when SignalR
         // sets them up); BanList itself acts only on the game hub. It is the singleton that tracks connections.
         services.Configure<HubOptions>(hub => hub.AddFilter<BanList>());
+
+        // Gates run before an endpoint binds its body (Hosting/RequestLimits).
+        services.AddSingleton<RequirePostgresFilter>();
+        services.AddSingleton<OperatorKeyFilter>();
+        services.AddSingleton<SponsorKeyFilter>();
         return services;
     }
 }

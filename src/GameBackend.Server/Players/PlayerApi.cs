@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using GameBackend.Server.Hosting;
 using GameBackend.Server.Identity;
 using GameBackend.Server.Operators;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -22,6 +23,8 @@ public static partial class PlayerApi
             .WithTags("Players")
             .RequireAuthorization()
             .AddEndpointFilter<RequirePostgresFilter>()
+            .RequireRateLimiting(Hosting.RequestLimits.PlayerPolicy)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
@@ -34,7 +37,8 @@ public static partial class PlayerApi
             .WithName("ExportMyHistory")
             .WithSummary("Everything stored about this player, as a GeoJSON FeatureCollection.")
             .WithDescription("Features have property kind = position | capture | zoneVisit | sighting | fairPlay | account; positions, captures and a fairPlay record with a trusted position are Points ([longitude, latitude]). Every stored field is included (accelerometer too); the device secret's hash is not.")
-            .Produces(StatusCodes.Status200OK, contentType: "application/geo+json");
+            .Produces(StatusCodes.Status200OK, contentType: "application/geo+json")
+            .RequireAnalyticsSlot();
         me.MapDelete("/history", DeleteHistory)
             .WithName("DeleteMyHistory")
             .WithSummary("Erases this player's positions, zone visits, sightings, captures and last trusted position.")

@@ -5,6 +5,8 @@ using GameBackend.Server.Operators;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.OpenApi;
 
+using GameBackend.Server.Hosting;
+
 namespace GameBackend.Server.Sponsors;
 
 /// <summary>Price, budgets and spend of one zone. Amounts in the operator's currency; a null budget has no limit.</summary>
@@ -49,8 +51,9 @@ public static class BillingApi
     {
         var billing = endpoints.MapGroup("/api/sponsors/{sponsorId:guid}")
             .WithTags("Sponsor billing")
-            .AddEndpointFilter<RequirePostgresFilter>()
-            .AddEndpointFilter<SponsorKeyFilter>()
+            .RequireGate<RequirePostgresFilter>()
+            .RequireGate<SponsorKeyFilter>()
+            .RequireRateLimiting(RequestLimits.SponsorPolicy)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);

@@ -1,5 +1,6 @@
 using GameBackend.Data.Analytics;
 using GameBackend.Data.Billing;
+using GameBackend.Server.Hosting;
 using GameBackend.Server.Operators;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -26,8 +27,11 @@ public static class SponsorAnalyticsApi
     {
         var analytics = endpoints.MapGroup("/api/sponsors/{sponsorId:guid}/analytics")
             .WithTags("Sponsor analytics")
-            .AddEndpointFilter<RequirePostgresFilter>()
-            .AddEndpointFilter<SponsorKeyFilter>()
+            .RequireGate<RequirePostgresFilter>()
+            .RequireGate<SponsorKeyFilter>()
+            .RequireRateLimiting(RequestLimits.SponsorPolicy)
+            .RequireAnalyticsSlot()
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);

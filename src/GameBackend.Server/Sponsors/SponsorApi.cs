@@ -1,8 +1,10 @@
 using System.Text.Json;
 using GameBackend.Data.Audit;
 using GameBackend.Data.Zones;
+using GameBackend.Server.Hosting;
 using GameBackend.Server.Operators;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 
 namespace GameBackend.Server.Sponsors;
 
@@ -19,8 +21,10 @@ public static partial class SponsorApi
             .WithTags("Sponsors")
             .WithSummary("Creates a sponsor account (operator only).")
             .WithDescription("Requires X-Admin-Key. The API key in the response is shown once: only its hash is stored.")
-            .AddEndpointFilter<OperatorKeyFilter>()
+            .AcceptsJsonBody(BodyKind.Small)
+            .RequireGate<OperatorKeyFilter>()
             .AddEndpointFilter<RequirePostgresFilter>()
+            .RequireRateLimiting(RequestLimits.OperatorPolicy)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
@@ -29,16 +33,18 @@ public static partial class SponsorApi
             .WithTags("Sponsors")
             .WithSummary("Issues a new API key for a sponsor that lost its key (operator only).")
             .WithDescription("Requires X-Admin-Key. The old key stops working at once; the new one is shown once.")
-            .AddEndpointFilter<OperatorKeyFilter>()
+            .RequireGate<OperatorKeyFilter>()
             .AddEndpointFilter<RequirePostgresFilter>()
+            .RequireRateLimiting(RequestLimits.OperatorPolicy)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
         var sponsor = endpoints.MapGroup("/api/sponsors/{sponsorId:guid}")
             .WithTags("Sponsors")
-            .AddEndpointFilter<RequirePostgresFilter>()
-            .AddEndpointFilter<SponsorKeyFilter>()
+            .RequireGate<RequirePostgresFilter>()
+            .RequireGate<SponsorKeyFilter>()
+            .RequireRateLimiting(RequestLimits.SponsorPolicy)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
@@ -54,6 +60,7 @@ public static partial class SponsorApi
 
         var zones = sponsor.MapGroup("/zones").WithTags("Sponsor zones");
         zones.MapPost("", CreateZone)
+            .AcceptsJsonBody(BodyKind.Zone)
             .WithName("CreateZone")
             .WithSummary("Creates a sponsor zone (circle or GeoJSON polygon).")
             .WithDescription("The area is clipped by exclusion zones: `clipped` says whether anything was removed and "
@@ -65,6 +72,7 @@ public static partial class SponsorApi
             .WithName("GetZone")
             .WithSummary("One of the sponsor's zones.");
         zones.MapPut("/{zoneId:guid}", UpdateZone)
+            .AcceptsJsonBody(BodyKind.Zone)
             .WithName("UpdateZone")
             .WithSummary("Replaces a zone's whole definition (same body as create).");
         zones.MapDelete("/{zoneId:guid}", DeleteZone)
@@ -118,11 +126,17 @@ public static partial class SponsorApi
     }
 
     internal static async Task<Results<Created<ZoneResponse>, ValidationProblem>> CreateZone(
-        Guid sponsorId, ZoneRequest? request, GameStores stores, WorldChangeNotifier world, Moderation moderation, CancellationToken cancellationToken)
+        Guid sponsorId, ZoneRequest? request, GameStores stores, WorldChangeNotifier world, Moderation moderation, IOptions<LimitsOptions> limits,
+        CancellationToken cancellationToken)
     {
         if (!ZoneRequestValidator.TryValidate(request, out var input, out var errors))
         {
             return TypedResults.ValidationProblem(errors);
+        }
+
+        if (await OverQuotaAsync(sponsorId, null, input!, stores, limits.Value, cancellationToken) is { } quota)
+        {
+            return quota;
         }
 
         var saved = await stores.Zones.CreateAsync(sponsorId, input!, moderation.StatusForSponsorWrite, cancellationToken);
@@ -148,7 +162,8 @@ public static partial class SponsorApi
             : NoSuchZone();
 
     internal static async Task<Results<Ok<ZoneResponse>, ValidationProblem, ProblemHttpResult>> UpdateZone(
-        Guid sponsorId, Guid zoneId, ZoneRequest? request, GameStores stores, WorldChangeNotifier world, Moderation moderation, CancellationToken cancellationToken)
+        Guid sponsorId, Guid zoneId, ZoneRequest? request, GameStores stores, WorldChangeNotifier world, Moderation moderation, IOptions<LimitsOptions> limits,
+        CancellationToken cancellationToken)
     {
         // Existence first: another sponsor's zone id must answer 404 whatever the body holds.
         if (await stores.Zones.GetAsync(sponsorId, zoneId, cancellationToken) is null)
@@ -159,6 +174,11 @@ public static partial class SponsorApi
         if (!ZoneRequestValidator.TryValidate(request, out var input, out var errors))
         {
             return TypedResults.ValidationProblem(errors);
+        }
+
+        if (await OverQuotaAsync(sponsorId, zoneId, input!, stores, limits.Value, cancellationToken) is { } quota)
+        {
+            return quota;
         }
 
         var saved = await stores.Zones.UpdateAsync(sponsorId, zoneId, input!, moderation.StatusForSponsorWrite, cancellationToken);
@@ -210,6 +230,32 @@ public static partial class SponsorApi
         GeoJson.ToJson(zone.Area),
         zone.CreatedAt,
         zone.UpdatedAt);
+
+    /// <summary>
+    /// The sponsor's quotas (<see cref="LimitsOptions.MaxZonesPerSponsor"/>, <see cref="LimitsOptions.MaxZoneAreaPerSponsorSquareKm"/>)
+    /// with this zone saved; null when it fits. Two saves racing may both fit and overshoot by one zone:
+    /// the quota bounds cost, it is not a billing figure.
+    /// </summary>
+    private static async Task<ValidationProblem?> OverQuotaAsync(
+        Guid sponsorId, Guid? replacing, SponsorZoneInput input, GameStores stores, LimitsOptions limits, CancellationToken cancellationToken)
+    {
+        var (zones, areaKm2) = await stores.Zones.UsageAsync(sponsorId, replacing, cancellationToken);
+        if (zones + 1 > limits.MaxZonesPerSponsor)
+        {
+            return RestProblems.Invalid("quota", $"A sponsor may have at most {limits.MaxZonesPerSponsor} zones; delete one first.");
+        }
+
+        var thisKm2 = input.Polygon is { } polygon
+            ? Domain.Spawning.ZoneGeometry.AreaSquareMeters(polygon) / 1e6
+            : Math.PI * Math.Pow(input.RadiusMeters ?? 0, 2) / 1e6;
+        if (areaKm2 + thisKm2 > limits.MaxZoneAreaPerSponsorSquareKm)
+        {
+            return RestProblems.Invalid("quota",
+                $"A sponsor's zones may cover at most {limits.MaxZoneAreaPerSponsorSquareKm} km² in all; this zone would make {areaKm2 + thisKm2:0.#} km².");
+        }
+
+        return null;
+    }
 
     private static ProblemHttpResult NoSuchZone() => RestProblems.NotFound("The sponsor has no such zone.");
 

@@ -6,15 +6,15 @@ namespace GameBackend.Server.Sponsors;
 /// Admits a request to <c>/api/sponsors/{sponsorId}/…</c> only with that sponsor's <c>X-Api-Key</c>.
 /// Missing or unknown key: 401. A valid key of another sponsor: 404, exactly as for a sponsor that
 /// does not exist, so a key never reveals whether another sponsor id is real.
-/// Runs after <see cref="RequirePostgresFilter"/>.
+/// Runs as a gate (<c>RequestLimits.RequireGate</c>) after <see cref="RequirePostgresFilter"/>,
+/// before the endpoint binds its body: an unauthenticated body is never read.
 /// </summary>
-internal sealed partial class SponsorKeyFilter(GameStores stores, ILogger<SponsorKeyFilter> logger) : IEndpointFilter
+internal sealed partial class SponsorKeyFilter(GameStores stores, ILogger<SponsorKeyFilter> logger) : Hosting.IRequestGate
 {
     public const string Header = "X-Api-Key";
 
-    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    public async ValueTask<IResult?> CheckAsync(HttpContext http)
     {
-        var http = context.HttpContext;
         var presented = http.Request.Headers[Header].ToString();
         var keySponsor = presented.Length == 0 ? null : await stores.Sponsors.VerifyApiKeyAsync(presented, http.RequestAborted);
         if (keySponsor is null)
@@ -28,7 +28,7 @@ internal sealed partial class SponsorKeyFilter(GameStores stores, ILogger<Sponso
             return RestProblems.NotFound("No such sponsor.");
         }
 
-        return await next(context);
+        return null;
     }
 
     [LoggerMessage(EventId = 5101, Level = LogLevel.Warning, Message = "Sponsor request from {Remote} to {Path} rejected: missing or unknown API key")]

@@ -89,6 +89,13 @@ internal static partial class ZoneRequestValidator
         else if (GeoJson.TryParseArea(request.Polygon!.Value, [typeof(Polygon)], out var geometry, out var error))
         {
             polygon = (Polygon)geometry!;
+            // The domain's own rules (issue 12, finding 5): among them the 100 km² cap, so a polygon
+            // spanning a continent never reaches the database or the spawner.
+            if (Domain.Spawning.ZoneGeometry.Validate(polygon) is { } why)
+            {
+                Fail("polygon", why);
+                polygon = null;
+            }
         }
         else
         {
