@@ -215,24 +215,31 @@ function body() {
   return b;
 }
 
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+/** An SVG element with attributes and optional text (never HTML). */
+function make(tag, attrs, text) {
+  const n = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, v);
+  if (text !== undefined) n.textContent = text;
+  return n;
+}
+
+/** Clears a chart; false (after saying so in the chart) when there is nothing to draw. */
+function startChart(svg, rows, h) {
+  svg.replaceChildren();
+  if (rows.length > 0) return true;
+  svg.append(make('text', { x: 8, y: h / 2, 'font-size': 12, fill: '#8a826f' }, 'no data yet'));
+  return false;
+}
+
 /** A bar chart in SVG: one bar per item, value labels on top, null (suppressed) bars shown hatched. */
 function barChart(svg, items) {
   const w = svg.clientWidth || 320;
   const h = svg.clientHeight || 120;
   const max = Math.max(1, ...items.map((i) => i.value ?? 0));
   const bw = items.length ? w / items.length : w;
-  const ns = 'http://www.w3.org/2000/svg';
-  const make = (tag, attrs, text) => {
-    const n = document.createElementNS(ns, tag);
-    for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, v);
-    if (text !== undefined) n.textContent = text;
-    return n;
-  };
-  svg.replaceChildren();
-  if (items.length === 0) {
-    svg.append(make('text', { x: 8, y: h / 2, 'font-size': 12, fill: '#8a826f' }, 'no data yet'));
-    return;
-  }
+  if (!startChart(svg, items, h)) return;
   items.forEach((item, i) => {
     const x = i * bw + 2;
     const barH = item.value == null ? h - 30 : ((h - 30) * item.value) / max;
@@ -255,18 +262,7 @@ const SERIES = [
 function funnelChart(svg, days) {
   const w = svg.clientWidth || 320;
   const h = svg.clientHeight || 160;
-  const ns = 'http://www.w3.org/2000/svg';
-  const make = (tag, attrs, text) => {
-    const n = document.createElementNS(ns, tag);
-    for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, v);
-    if (text !== undefined) n.textContent = text;
-    return n;
-  };
-  svg.replaceChildren();
-  if (days.length === 0) {
-    svg.append(make('text', { x: 8, y: h / 2, 'font-size': 12, fill: '#8a826f' }, 'no data yet'));
-    return;
-  }
+  if (!startChart(svg, days, h)) return;
   SERIES.forEach((s, i) => {
     svg.append(make('rect', { x: 6 + i * 70, y: 4, width: 10, height: 10, fill: s.color }));
     svg.append(make('text', { x: 20 + i * 70, y: 13, 'font-size': 11, class: 'legend' }, s.label));
