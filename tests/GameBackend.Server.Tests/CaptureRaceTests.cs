@@ -411,14 +411,17 @@ public sealed class CaptureRaceTests(SpawningServerFixture fixture)
         Assert.Contains((await thrown.WaitAsync(TestServer.Timeout)).Outcome, new[] { CaptureOutcomes.NotFound, CaptureOutcomes.Rejected });
     }
 
-    private async Task<(TestPlayer Scout, NearbyCreature Creature)> FindCreatureAsync(GeoPoint place)
+    private Task<(TestPlayer Scout, NearbyCreature Creature)> FindCreatureAsync(GeoPoint place) => FindCreatureAsync(Server, place);
+
+    /// <summary>A scout stands at <paramref name="place"/>, game time runs, until a creature appears.</summary>
+    internal static async Task<(TestPlayer Scout, NearbyCreature Creature)> FindCreatureAsync(TestServer server, GeoPoint place)
     {
-        var scout = await Server.ConnectPlayerAsync(WireProtocol.Json);
-        Assert.True((await scout.MoveToAsync(place.Latitude, place.Longitude, Now)).Accepted);
+        var scout = await server.ConnectPlayerAsync(WireProtocol.Json);
+        Assert.True((await scout.MoveToAsync(place.Latitude, place.Longitude, server.Time.GetUtcNow().ToUnixTimeMilliseconds())).Accepted);
         using var cts = new CancellationTokenSource(TestServer.Timeout);
         while (true)
         {
-            Server.Time.Advance(TimeSpan.FromSeconds(1));
+            server.Time.Advance(TimeSpan.FromSeconds(1));
             var nearby = await scout.Connection.InvokeAsync<NearbyCreature[]>(HubMethods.GetNearby, cts.Token);
             if (nearby.Length > 0)
             {

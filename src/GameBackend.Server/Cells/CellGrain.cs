@@ -44,6 +44,10 @@ internal sealed partial class CellGrain(
     private readonly Dictionary<string, (string CreatureId, CaptureVerdict Verdict)> _attempts = new(StringComparer.Ordinal);
     private readonly Queue<string> _attemptOrder = new();
     private readonly Dictionary<string, int> _throws = new(StringComparer.Ordinal);
+
+    // Captures whose winning row is being committed: later throws at the creature take their answer
+    // from the commit (TryCapture interleaves, so they do not queue behind it for the cell's turn).
+    private readonly Dictionary<string, (Task<string> Winner, long AtMs)> _committing = new(StringComparer.Ordinal);
     private Random _random = Random.Shared;
     private IGrainTimer? _tick;
     private long _lastTickMs;
@@ -182,6 +186,14 @@ internal sealed partial class CellGrain(
             return new CaptureVerdict(CaptureOutcomes.NotFound, null, null, null);
         }
 
+        if (_committing.TryGetValue(creature.Id, out var pending))
+        {
+            var decided = await pending.Winner;
+            return decided == attempt.PlayerId
+                ? new CaptureVerdict(CaptureOutcomes.Captured, null, decided, pending.AtMs)
+                : new CaptureVerdict(CaptureOutcomes.AlreadyCaptured, null, decided, pending.AtMs);
+        }
+
         _throws[creature.Id] = _throws.GetValueOrDefault(creature.Id) + 1;
         var distance = Math.Round(GeoMath.DistanceMeters(new GeoPoint(attempt.Latitude, attempt.Longitude), creature.Position), 1);
         var rarity = RarityNames.TryParse(creature.Rarity, out var r) ? r : Rarity.Common;
@@ -208,7 +220,16 @@ internal sealed partial class CellGrain(
             DateTimeOffset.FromUnixTimeMilliseconds(now), throws, Math.Max(0, throws - 1));
         if (ledger is not null)
         {
-            winner = await ledger.CommitWinnerAsync(record);
+            var commit = ledger.CommitWinnerAsync(record);
+            _committing[creature.Id] = (commit, now);
+            try
+            {
+                winner = await commit;
+            }
+            finally
+            {
+                _committing.Remove(creature.Id);
+            }
         }
 
         var verdict = new CaptureVerdict(CaptureOutcomes.Captured, distance, winner, now);
@@ -316,6 +337,13 @@ internal sealed partial class CellGrain(
 
     private void Despawn(Creature creature, string reason, string? winner = null, long? atMs = null)
     {
+        // A creature whose capture is committing leaves as captured once the commit is back, not as
+        // expired or excluded by a tick that ran meanwhile.
+        if (reason != DespawnReasons.Captured && _committing.ContainsKey(creature.Id))
+        {
+            return;
+        }
+
         if (!_creatures.Remove(creature.Id))
         {
             return;

@@ -47,8 +47,12 @@ public interface ICellGrain : IGrainWithStringKey
     [Alias("Exclude")]
     Task Exclude(byte[] areaWkb);
 
-    /// <summary>One throw in a capture race, judged from the thrower's last accepted position.</summary>
-    [Alias("TryCapture")]
+    /// <summary>
+    /// One throw in a capture race, judged from the thrower's last accepted position. Interleaves:
+    /// while the winner's row commits, the other throws at that creature wait for the commit, not for
+    /// the cell's turn (the cell awaits nothing else on this path).
+    /// </summary>
+    [Alias("TryCapture"), AlwaysInterleave]
     Task<CaptureVerdict> TryCapture(CaptureAttempt attempt);
 }
 

@@ -94,9 +94,17 @@ public sealed class ErasureAndRetentionTests(TestDatabase db) : IClassFixture<Te
         Assert.True(writer.TryAppend(new ZoneVisitEvent(Guid.NewGuid(), erased, Noon, Noon, null)));
 
         await new PlayerDataStore(db.DataSource).DeletePlayerAsync(erased, Noon.AddMinutes(1));
-        time.Advance(TimeSpan.FromSeconds(1));
-        await TestEnvironment.WaitUntilAsync(async () => await CountAsync("position_samples", kept) == 1, Timeout, "the batch written");
-        await TestEnvironment.WaitUntilAsync(() => Task.FromResult(writer.RowsErased == 3), Timeout, "the erased rows dropped");
+
+        // Each lane flushes on its own fake-clock timer, which a lane still starting its wait when the
+        // clock moved would miss: keep the clock moving while polling (a busy machine lost that race).
+        async Task<bool> Flushed(Func<Task<bool>> done)
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            return await done();
+        }
+
+        await TestEnvironment.WaitUntilAsync(() => Flushed(async () => await CountAsync("position_samples", kept) == 1), Timeout, "the batch written");
+        await TestEnvironment.WaitUntilAsync(() => Flushed(() => Task.FromResult(writer.RowsErased == 3)), Timeout, "the erased rows dropped");
 
         Assert.Equal(0, await CountAsync("position_samples", erased));
         Assert.Equal(0, await CountAsync("zone_visits", erased));
