@@ -48,6 +48,14 @@ public sealed class LimitsOptions
     [Range(1, 1000)]
     public int MaxConcurrentAnalytics { get; set; } = 4;
 
+    /// <summary>
+    /// How long an analytics query or export waits for a slot before it is answered 429 (default
+    /// 2 s): the sponsor console asks for six figures at once, which a cap of four must serve in turn,
+    /// not refuse. Zero refuses at once.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:30")]
+    public TimeSpan AnalyticsQueueTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Throws (<c>TryCapture</c>) per second per connection, sustained (default 5).</summary>
     [Range(0.1, 1000)]
     public double ThrowsPerSecond { get; set; } = 5;

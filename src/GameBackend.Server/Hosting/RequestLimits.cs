@@ -267,7 +267,9 @@ public sealed class AnalyticsGate(IOptions<LimitsOptions> options) : IEndpointFi
 
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
-        if (TryEnter() is not { } slot)
+        // A short wait in line: a burst (the sponsor console's six figures) is served in turn, a
+        // sustained overload still gets 429.
+        if (!await _slots.WaitAsync(options.Value.AnalyticsQueueTimeout, context.HttpContext.RequestAborted))
         {
             context.HttpContext.Response.Headers.RetryAfter = "1";
             return TypedResults.Problem(
@@ -275,6 +277,7 @@ public sealed class AnalyticsGate(IOptions<LimitsOptions> options) : IEndpointFi
                 statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests");
         }
 
+        var slot = new Slot(_slots);
         try
         {
             var result = await next(context);
