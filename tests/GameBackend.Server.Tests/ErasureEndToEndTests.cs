@@ -32,20 +32,15 @@ public sealed class ErasureEndToEndTests
         var deleted = await server.Http.SendJsonAsync(HttpMethod.Delete, "/api/players/me/history", null, Rest.Rest.Bearer(player.Token));
         Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
 
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        while (writer.RowsErased < 2)
-        {
-            await Task.Delay(100, timeout.Token);
-        }
+        await Rest.Rest.EventuallyAsync(() => Task.FromResult(writer.RowsErased >= 2), "the two buffered fixes dropped by the erasure");
 
         Assert.Equal(0, await database.ScalarAsync<long>("select count(*) from position_samples where player_id = @p", ("p", player.PlayerId)));
 
         // Play after the erasure is history again.
         server.Time.Advance(TimeSpan.FromSeconds(1));
         Assert.True((await player.MoveToAsync(48.8568, 2.3522, now + 2_000)).Accepted);
-        while (await database.ScalarAsync<long>("select count(*) from position_samples where player_id = @p", ("p", player.PlayerId)) < 1)
-        {
-            await Task.Delay(100, timeout.Token);
-        }
+        await Rest.Rest.EventuallyAsync(
+            async () => await database.ScalarAsync<long>("select count(*) from position_samples where player_id = @p", ("p", player.PlayerId)) >= 1,
+            "the fix after the erasure stored");
     }
 }
