@@ -3,6 +3,7 @@ using GameBackend.Contracts;
 using GameBackend.Data.History;
 using GameBackend.Domain.Capture;
 using GameBackend.Domain.Cells;
+using GameBackend.Domain.Collections;
 using GameBackend.Domain.Geo;
 using GameBackend.Domain.Spawning;
 using GameBackend.Server.Creatures;
@@ -39,10 +40,8 @@ internal sealed partial class CellGrain(
     // The nodes holding watchers, each with how many: events go once to each.
     private readonly Dictionary<SiloAddress, (CellNode Node, int Watchers)> _nodes = [];
     private readonly Dictionary<string, Creature> _creatures = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, CaptureVerdict> _gone = new(StringComparer.Ordinal);
-    private readonly Queue<string> _goneOrder = new();
-    private readonly Dictionary<string, (string CreatureId, CaptureVerdict Verdict)> _attempts = new(StringComparer.Ordinal);
-    private readonly Queue<string> _attemptOrder = new();
+    private readonly BoundedMemo<CaptureVerdict> _gone = new(MaxRemembered);
+    private readonly BoundedMemo<(string CreatureId, CaptureVerdict Verdict)> _attempts = new(MaxRemembered);
     private readonly Dictionary<string, int> _throws = new(StringComparer.Ordinal);
 
     // Captures whose winning row is being committed: later throws at the creature take their answer
@@ -151,13 +150,13 @@ internal sealed partial class CellGrain(
 
     public async Task<CaptureVerdict> TryCapture(CaptureAttempt attempt)
     {
-        if (_attempts.TryGetValue(attempt.AttemptId, out var earlier) && earlier.CreatureId == attempt.CreatureId)
+        if (_attempts.TryGet(attempt.AttemptId, out var earlier) && earlier.CreatureId == attempt.CreatureId)
         {
             return earlier.Verdict;
         }
 
         var verdict = await Judge(attempt);
-        Remember(_attempts, _attemptOrder, attempt.AttemptId, (attempt.CreatureId, verdict));
+        _attempts.TryRemember(attempt.AttemptId, (attempt.CreatureId, verdict));
         return verdict;
     }
 
@@ -166,7 +165,7 @@ internal sealed partial class CellGrain(
         var now = clock.NowMs;
         if (!_creatures.TryGetValue(attempt.CreatureId, out var creature))
         {
-            if (_gone.TryGetValue(attempt.CreatureId, out var gone))
+            if (_gone.TryGet(attempt.CreatureId, out var gone))
             {
                 return gone;
             }
@@ -238,7 +237,7 @@ internal sealed partial class CellGrain(
         {
             metrics.Captured(creature.Rarity);
             Despawn(creature, DespawnReasons.Captured, winner, now);
-            Remember(_gone, _goneOrder, creature.Id, lost);
+            _gone.TryRemember(creature.Id, lost);
         }
 
         return winner == attempt.PlayerId ? verdict : lost;
@@ -353,7 +352,7 @@ internal sealed partial class CellGrain(
         live.CreatureGone(creature.Id);
         if (reason != DespawnReasons.Captured)
         {
-            Remember(_gone, _goneOrder, creature.Id, new CaptureVerdict(
+            _gone.TryRemember(creature.Id, new CaptureVerdict(
                 reason == DespawnReasons.Expired ? CaptureOutcomes.Expired : CaptureOutcomes.NotFound, null, null, null));
         }
 
@@ -454,18 +453,6 @@ internal sealed partial class CellGrain(
 
     /// <summary>A player's interest, the node it watches through, and the cell's event version when it registered.</summary>
     private readonly record struct Watcher(CellInterest Interest, CellNode Node, long Since);
-
-    private static void Remember<T>(Dictionary<string, T> map, Queue<string> order, string key, T value)
-    {
-        if (map.TryAdd(key, value))
-        {
-            order.Enqueue(key);
-            if (order.Count > MaxRemembered)
-            {
-                map.Remove(order.Dequeue());
-            }
-        }
-    }
 
     private static double AreaSquareKm(CellBounds b)
     {

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using GameBackend.Contracts;
+using GameBackend.Domain.Collections;
 using GameBackend.Server.Creatures;
 
 namespace GameBackend.Server.Cells;
@@ -174,8 +175,7 @@ public sealed class CellReplica(string cellId)
     private const int MaxGone = 256;
 
     private readonly Lock _lock = new();
-    private readonly Dictionary<string, CaptureVerdict> _gone = new(StringComparer.Ordinal);
-    private readonly Queue<string> _goneOrder = new();
+    private readonly BoundedMemo<CaptureVerdict> _gone = new(MaxGone);
     private Creature[] _creatures = [];
 
     public string CellId { get; } = cellId;
@@ -199,7 +199,7 @@ public sealed class CellReplica(string cellId)
 
             foreach (var creature in creatures)
             {
-                if (!_gone.ContainsKey(creature.Id) && !Contains(result, creature.Id))
+                if (!_gone.Contains(creature.Id) && !Contains(result, creature.Id))
                 {
                     result.Add(creature);
                 }
@@ -218,7 +218,7 @@ public sealed class CellReplica(string cellId)
             switch (cellEvent.Kind)
             {
                 case CellEventKind.Spawned:
-                    if (_gone.ContainsKey(creature.Id) || Contains(current, creature.Id))
+                    if (_gone.Contains(creature.Id) || Contains(current, creature.Id))
                     {
                         return;
                     }
@@ -273,21 +273,11 @@ public sealed class CellReplica(string cellId)
     {
         lock (_lock)
         {
-            return _gone.TryGetValue(creatureId, out verdict!);
+            return _gone.TryGet(creatureId, out verdict);
         }
     }
 
-    private void Remember(string creatureId, CaptureVerdict verdict)
-    {
-        if (_gone.TryAdd(creatureId, verdict))
-        {
-            _goneOrder.Enqueue(creatureId);
-            if (_goneOrder.Count > MaxGone)
-            {
-                _gone.Remove(_goneOrder.Dequeue());
-            }
-        }
-    }
+    private void Remember(string creatureId, CaptureVerdict verdict) => _gone.TryRemember(creatureId, verdict);
 
     private static bool Contains(IReadOnlyList<Creature> creatures, string id)
     {

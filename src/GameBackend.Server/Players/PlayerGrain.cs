@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
 using GameBackend.Domain.Cells;
+using GameBackend.Domain.Collections;
 using GameBackend.Domain.Geo;
 using GameBackend.Domain.Movement;
 using GameBackend.Server.Cells;
@@ -53,8 +54,7 @@ internal sealed partial class PlayerGrain(
     private readonly List<(Creature Creature, double Distance)> _scan = [];
     private long _nearbyVersion = Random.Shared.NextInt64(1, long.MaxValue / 2);
     // Throws already answered (retries are idempotent), bounded.
-    private readonly Dictionary<string, CaptureVerdict> _attempts = new(StringComparer.Ordinal);
-    private readonly Queue<string> _attemptOrder = new();
+    private readonly BoundedMemo<CaptureVerdict> _attempts = new(256);
     // Sponsor zones overlapping the current cell (re-read on every crossing and every zone-cache
     // reload), and the zones whose creatures this player has been shown (conversion analytics).
     private IReadOnlyList<Spawning.CachedZone> _zonesHere = [];
@@ -189,21 +189,13 @@ internal sealed partial class PlayerGrain(
 
     public async Task<CaptureVerdict> TryCapture(string creatureId, string attemptId)
     {
-        if (_attempts.TryGetValue(attemptId, out var earlier))
+        if (_attempts.TryGet(attemptId, out var earlier))
         {
             return earlier;
         }
 
         var verdict = await Judge(creatureId, attemptId);
-        if (_attempts.TryAdd(attemptId, verdict))
-        {
-            _attemptOrder.Enqueue(attemptId);
-            if (_attemptOrder.Count > 256)
-            {
-                _attempts.Remove(_attemptOrder.Dequeue());
-            }
-        }
-
+        _attempts.TryRemember(attemptId, verdict);
         return verdict;
     }
 

@@ -1,3 +1,4 @@
+using GameBackend.Domain.Collections;
 using GameBackend.Server.Players;
 
 namespace GameBackend.Server.Realtime;
@@ -15,8 +16,7 @@ internal sealed class ConnectionSession(string playerId, IPlayerGrain player)
     private int _queued;
 
     private const int MaxForwarded = 64;
-    private readonly HashSet<string> _forwarded = new(StringComparer.Ordinal);
-    private readonly Queue<string> _forwardedOrder = new();
+    private readonly BoundedMemo<bool> _forwarded = new(MaxForwarded);
 
     public string PlayerId { get; } = playerId;
 
@@ -39,14 +39,7 @@ internal sealed class ConnectionSession(string playerId, IPlayerGrain player)
     {
         lock (_forwarded)
         {
-            if (_forwarded.Add(attemptId))
-            {
-                _forwardedOrder.Enqueue(attemptId);
-                if (_forwardedOrder.Count > MaxForwarded)
-                {
-                    _forwarded.Remove(_forwardedOrder.Dequeue());
-                }
-            }
+            _forwarded.TryRemember(attemptId, true);
         }
     }
 
