@@ -50,7 +50,7 @@ public sealed partial class ConnectionDrain(IHubContext<GameHub> hub, IHostAppli
         }
     }
 
-    [LoggerMessage(EventId = 3200, Level = LogLevel.Information, Message = "Shutting down: telling {Count} connections to reconnect elsewhere")]
+    [LoggerMessage(EventId = 3202, Level = LogLevel.Information, Message = "Shutting down: telling {Count} connections to reconnect elsewhere")]
     private static partial void LogDraining(ILogger logger, int count);
 
     [LoggerMessage(EventId = 3201, Level = LogLevel.Warning, Message = "Shutdown notice could not reach every connection")]

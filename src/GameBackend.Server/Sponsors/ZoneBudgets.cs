@@ -64,13 +64,13 @@ public sealed partial class ZoneBudgets(IServiceProvider services, IGrainFactory
         }
     }
 
-    [LoggerMessage(EventId = 5301, Level = LogLevel.Information, Message = "Sponsor zone {ZoneId} is now {Status}")]
+    [LoggerMessage(EventId = 5501, Level = LogLevel.Information, Message = "Sponsor zone {ZoneId} is now {Status}")]
     private static partial void LogStatusChanged(ILogger logger, Guid zoneId, string status);
 
-    [LoggerMessage(EventId = 5302, Level = LogLevel.Warning, Message = "Re-evaluating zone budgets failed; the next sweep retries")]
+    [LoggerMessage(EventId = 5502, Level = LogLevel.Warning, Message = "Re-evaluating zone budgets failed; the next sweep retries")]
     private static partial void LogRefreshFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(EventId = 5303, Level = LogLevel.Warning, Message = "Zone {ZoneId} status change not delivered to its zone grain (it reloads within the zone refresh interval)")]
+    [LoggerMessage(EventId = 5503, Level = LogLevel.Warning, Message = "Zone {ZoneId} status change not delivered to its zone grain (it reloads within the zone refresh interval)")]
     private static partial void LogNotifyFailed(ILogger logger, Guid zoneId, Exception exception);
 }
 
