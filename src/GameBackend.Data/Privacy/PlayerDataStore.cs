@@ -12,12 +12,37 @@ public readonly record struct PlayerDeletion(long Positions, long Visits, long S
 public readonly record struct RetentionResult(
     IReadOnlyList<string> DroppedPartitions, long Visits, long Sightings, long Spawns, long CapturesCoarsened, long Tombstones, long FairPlay);
 
+/// <summary>A creature a player caught, as the captures table holds it.</summary>
+public sealed record CapturedCreature(string CreatureId, string Species, string Rarity, double Latitude, double Longitude, DateTimeOffset CapturedAt);
+
 /// <summary>
 /// Retention and data-subject requests over the location history: drop expired day partitions,
-/// erase one player's movement data, export one player's data as GeoJSON.
+/// erase one player's movement data, export one player's data as GeoJSON, list its captures.
 /// </summary>
 public sealed partial class PlayerDataStore(NpgsqlDataSource dataSource)
 {
+    /// <summary>The player's captures, newest first, at most <paramref name="limit"/>.</summary>
+    public async Task<IReadOnlyList<CapturedCreature>> CollectionAsync(string playerId, int limit, CancellationToken cancellationToken = default)
+    {
+        await using var cmd = dataSource.CreateCommand("""
+            select creature_id, species, rarity, ST_Y(geog::geometry), ST_X(geog::geometry), captured_at
+            from captures where player_id = @player
+            order by captured_at desc, creature_id
+            limit @limit
+            """);
+        cmd.Parameters.AddWithValue("player", playerId);
+        cmd.Parameters.AddWithValue("limit", limit);
+        var creatures = new List<CapturedCreature>();
+        await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
+        while (await r.ReadAsync(cancellationToken))
+        {
+            creatures.Add(new CapturedCreature(
+                r.GetString(0), r.GetString(1), r.GetString(2), r.GetDouble(3), r.GetDouble(4), r.GetFieldValue<DateTimeOffset>(5)));
+        }
+
+        return creatures;
+    }
+
     /// <summary>
     /// Drops every day partition of <c>position_samples</c> that lies entirely before
     /// <paramref name="now"/> − <paramref name="retentionDays"/>, and deletes older rows from the

@@ -69,6 +69,14 @@ public sealed class SponsorStore(NpgsqlDataSource dataSource)
         return CryptographicOperations.FixedTimeEquals(stored, hash) ? reader.GetGuid(0) : null;
     }
 
+    /// <summary>The oldest sponsor of that name, or null (names are not unique; the demo seeder finds its own by name).</summary>
+    public async Task<Guid?> FindByNameAsync(string name, CancellationToken cancellationToken = default)
+    {
+        await using var cmd = dataSource.CreateCommand("select id from sponsors where name = @name order by created_at limit 1");
+        cmd.Parameters.AddWithValue("name", name);
+        return await cmd.ExecuteScalarAsync(cancellationToken) is Guid id ? id : null;
+    }
+
     public async Task<Sponsor?> GetAsync(Guid sponsorId, CancellationToken cancellationToken = default)
     {
         await using var cmd = dataSource.CreateCommand("select id, name, created_at from sponsors where id = @id");

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using GameBackend.Data;
 using GameBackend.Data.Zones;
 using GameBackend.Server.Spawning;
@@ -86,18 +85,15 @@ internal sealed partial class DemoWorldSeeder(
         Guid sponsorId;
         string apiKey;
         string status;
-        await using (var find = dataSource.CreateCommand("select id from sponsors where name = @name order by created_at limit 1"))
+        if (await sponsors.FindByNameAsync(name, ct) is { } existing &&
+            await sponsors.RotateApiKeyAsync(existing, ct) is { } rotated)
         {
-            find.Parameters.AddWithValue("name", name);
-            if (await find.ExecuteScalarAsync(ct) is Guid existing)
-            {
-                (sponsorId, apiKey, status) = (existing, await RotateKeyAsync(dataSource, existing, ct), "existing, new key");
-            }
-            else
-            {
-                var registration = await sponsors.CreateAsync(name, ct);
-                (sponsorId, apiKey, status) = (registration.Sponsor.Id, registration.ApiKey, "created");
-            }
+            (sponsorId, apiKey, status) = (existing, rotated.ApiKey, "existing, new key");
+        }
+        else
+        {
+            var registration = await sponsors.CreateAsync(name, ct);
+            (sponsorId, apiKey, status) = (registration.Sponsor.Id, registration.ApiKey, "created");
         }
 
         // Each step is skipped when already done, so a start interrupted half-way is completed by the next.
@@ -143,17 +139,6 @@ internal sealed partial class DemoWorldSeeder(
         {
             LogNotifyFailed(logger, ex);
         }
-    }
-
-    /// <summary>Same key format and hash as <see cref="SponsorStore"/> (prefix <c>gbk_</c>, SHA-256 of the UTF-8 key).</summary>
-    private static async Task<string> RotateKeyAsync(NpgsqlDataSource dataSource, Guid sponsorId, CancellationToken ct)
-    {
-        var key = "gbk_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-        await using var update = dataSource.CreateCommand("update sponsors set api_key_hash = @hash where id = @id");
-        update.Parameters.AddWithValue("hash", SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)));
-        update.Parameters.AddWithValue("id", sponsorId);
-        await update.ExecuteNonQueryAsync(ct);
-        return key;
     }
 
     private static Polygon Polygon(params (double Lat, double Lng)[] corners)

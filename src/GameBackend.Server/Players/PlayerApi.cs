@@ -59,23 +59,8 @@ public static partial class PlayerApi
             return RestProblems.Invalid("limit", $"limit must be in [1, {MaxCollectionItems}].");
         }
 
-        await using var cmd = stores.DataSource.CreateCommand("""
-            select creature_id, species, rarity, ST_Y(geog::geometry), ST_X(geog::geometry), captured_at
-            from captures where player_id = @player
-            order by captured_at desc, creature_id
-            limit @limit
-            """);
-        cmd.Parameters.AddWithValue("player", playerId);
-        cmd.Parameters.AddWithValue("limit", limit ?? MaxCollectionItems);
-        var creatures = new List<CollectedCreature>();
-        await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
-        while (await r.ReadAsync(cancellationToken))
-        {
-            creatures.Add(new CollectedCreature(
-                r.GetString(0), r.GetString(1), r.GetString(2), r.GetDouble(3), r.GetDouble(4),
-                new DateTimeOffset(DateTime.SpecifyKind(r.GetDateTime(5), DateTimeKind.Utc))));
-        }
-
+        var caught = await stores.Players.CollectionAsync(playerId, limit ?? MaxCollectionItems, cancellationToken);
+        var creatures = caught.Select(c => new CollectedCreature(c.CreatureId, c.Species, c.Rarity, c.Latitude, c.Longitude, c.CapturedAt));
         return TypedResults.Ok(creatures.ToArray());
     }
 

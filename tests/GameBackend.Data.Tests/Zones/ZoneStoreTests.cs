@@ -35,6 +35,17 @@ public sealed class ZoneStoreTests(TestDatabase db) : IClassFixture<TestDatabase
     }
 
     [Fact]
+    public async Task A_sponsor_is_found_by_name_oldest_first_and_unknown_names_are_null()
+    {
+        var name = "Demo " + Guid.NewGuid().ToString("N")[..8];
+        var first = await _sponsors.CreateAsync(name);
+        await _sponsors.CreateAsync(name);
+
+        Assert.Equal(first.Sponsor.Id, await _sponsors.FindByNameAsync(name));
+        Assert.Null(await _sponsors.FindByNameAsync(name + " (none)"));
+    }
+
+    [Fact]
     public async Task A_circle_is_stored_as_a_polygon_with_its_center_and_radius()
     {
         var sponsor = (await _sponsors.CreateAsync("Circle Co")).Sponsor;
