@@ -42,17 +42,10 @@ internal sealed partial class PlayerGrain(
     private long _fairPlaySavedAtMs = long.MinValue;
     private readonly WorldOptions _world = world.Value;
 
-    // The cells the player watches (its view), each with this node's replica of its creatures. The
-    // view is a function of the current cell only, so it changes exactly when the player crosses a
-    // boundary; the cells' events update the replicas without a call to this grain.
-    private readonly Dictionary<string, (CellInterest Interest, CellReplica Replica)> _view = new(StringComparer.Ordinal);
-    private ImmutableArray<string> _viewCells = [];
-    private long _viewVersion;
-    // The nearby set of the last fix, and its version. Versions start at a random point so that a
-    // connection that knew a previous activation's version cannot mistake a new set for its old one.
-    private readonly HashSet<string> _nearbyIds = new(StringComparer.Ordinal);
-    private readonly List<(Creature Creature, double Distance)> _scan = [];
-    private long _nearbyVersion = Random.Shared.NextInt64(1, long.MaxValue / 2);
+    // The cells the player watches and what is near it. The view is a function of the current cell
+    // only, so it changes exactly when the player crosses a boundary; the cells' events update the
+    // replicas without a call to this grain.
+    private readonly PlayerView _view = new(world.Value.VisibilityRadiusMeters);
     // Throws already answered (retries are idempotent), bounded.
     private readonly BoundedMemo<CaptureVerdict> _attempts = new(256);
     // Sponsor zones overlapping the current cell (re-read on every crossing and every zone-cache
@@ -128,7 +121,7 @@ internal sealed partial class PlayerGrain(
                 }
             }
 
-            return new LocationResult(false, verdict.Reason, _cellText, _nearbyVersion, null, _viewVersion, null);
+            return new LocationResult(false, verdict.Reason, _cellText, _view.NearbyVersion, null, _view.Version, null);
         }
 
         var deaths = siloDeaths.Count;
@@ -146,17 +139,7 @@ internal sealed partial class PlayerGrain(
         }
 
         live.PlayerMoved(PlayerId, fix.Latitude, fix.Longitude, fix.Heading, fix.ServerTimeMs);
-        Scan(position, fix.ServerTimeMs, _scan);
-        var changed = !SameAsLast(_scan);
-        if (changed)
-        {
-            _nearbyVersion++;
-            _nearbyIds.Clear();
-            foreach (var (creature, _) in _scan)
-            {
-                _nearbyIds.Add(creature.Id);
-            }
-        }
+        var changed = _view.Look(position, fix.ServerTimeMs);
 
         if (history.Enabled)
         {
@@ -167,8 +150,8 @@ internal sealed partial class PlayerGrain(
 
         // Most fixes change nothing near: no list is built, nothing is allocated for it.
         return new LocationResult(true, null, _cellText,
-            _nearbyVersion, knownNearbyVersion == _nearbyVersion ? null : ToViews(position, _scan),
-            _viewVersion, knownViewVersion == _viewVersion ? null : _viewCells);
+            _view.NearbyVersion, knownNearbyVersion == _view.NearbyVersion ? null : _view.NearbyViews(position),
+            _view.Version, knownViewVersion == _view.Version ? null : _view.Cells);
     }
 
     public ValueTask<PlayerSnapshot> GetState() =>
@@ -181,10 +164,7 @@ internal sealed partial class PlayerGrain(
             return ValueTask.FromResult(ImmutableArray<NearbyView>.Empty);
         }
 
-        var position = new GeoPoint(last.Latitude, last.Longitude);
-        var found = new List<(Creature, double)>();
-        Scan(position, NowMs(), found);
-        return ValueTask.FromResult(ToViews(position, found));
+        return ValueTask.FromResult(_view.Around(new GeoPoint(last.Latitude, last.Longitude), NowMs()));
     }
 
     public async Task<CaptureVerdict> TryCapture(string creatureId, string attemptId)
@@ -208,18 +188,10 @@ internal sealed partial class PlayerGrain(
             return new CaptureVerdict(CaptureOutcomes.Rejected, null, null, null);
         }
 
-        if (FindInView(creatureId) is not { } creature)
+        if (_view.Find(creatureId) is not { } creature)
         {
             // Gone from a watched cell (captured, expired, excluded): the clear answer the cell gave all nodes.
-            foreach (var (_, replica) in _view.Values)
-            {
-                if (replica.TryGone(creatureId, out var gone))
-                {
-                    return gone;
-                }
-            }
-
-            return new CaptureVerdict(CaptureOutcomes.NotFound, null, null, null);
+            return _view.TryGone(creatureId, out var gone) ? gone : new CaptureVerdict(CaptureOutcomes.NotFound, null, null, null);
         }
 
         // Range is judged by the cell from this position: the server's, never the request's. The
@@ -233,19 +205,6 @@ internal sealed partial class PlayerGrain(
         }
 
         return verdict;
-    }
-
-    private Creature? FindInView(string creatureId)
-    {
-        foreach (var (_, replica) in _view.Values)
-        {
-            if (replica.TryFind(creatureId, out var creature))
-            {
-                return creature;
-            }
-        }
-
-        return null;
     }
 
     private void RecordZones(GeoPoint position, long nowMs, bool nearbyChanged)
@@ -268,74 +227,13 @@ internal sealed partial class PlayerGrain(
             return; // Sightings are per zone and player: only a new nearby set can hold a new one.
         }
 
-        foreach (var (creature, _) in _scan)
+        foreach (var (creature, _) in _view.Nearby)
         {
             if (creature.SponsorZoneId is { } zoneId && _sightedZones.Add(zoneId) && Guid.TryParse(zoneId, out var zone))
             {
                 history.Sighting(new CreatureSighting(zone, PlayerId, DateTimeOffset.FromUnixTimeMilliseconds(nowMs)));
             }
         }
-    }
-
-    /// <summary>Creatures of the view's replicas within the visibility radius, alive at <paramref name="nowMs"/>, into <paramref name="found"/>.</summary>
-    private void Scan(GeoPoint position, long nowMs, List<(Creature Creature, double Distance)> found)
-    {
-        found.Clear();
-        var radius = _world.VisibilityRadiusMeters;
-        // The view's cells hold a few dozen to a few hundred creatures: most are rejected by the box
-        // without trigonometry (the scan was the grain's hottest code in the profile).
-        var box = new RadiusBox(position, radius);
-        foreach (var (_, replica) in _view.Values)
-        {
-            foreach (var creature in replica.Creatures)
-            {
-                if (creature.ExpiresAtMs <= nowMs || !box.MayContain(creature.Latitude, creature.Longitude))
-                {
-                    continue;
-                }
-
-                var distance = GeoMath.DistanceMeters(position, creature.Position);
-                if (distance <= radius)
-                {
-                    found.Add((creature, distance));
-                }
-            }
-        }
-    }
-
-    private bool SameAsLast(List<(Creature Creature, double Distance)> found)
-    {
-        if (found.Count != _nearbyIds.Count)
-        {
-            return false;
-        }
-
-        foreach (var (creature, _) in found)
-        {
-            if (!_nearbyIds.Contains(creature.Id))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    private static ImmutableArray<NearbyView> ToViews(GeoPoint position, List<(Creature Creature, double Distance)> found)
-    {
-        if (found.Count == 0)
-        {
-            return [];
-        }
-
-        var builder = ImmutableArray.CreateBuilder<NearbyView>(found.Count);
-        foreach (var (creature, distance) in found)
-        {
-            builder.Add(new NearbyView(creature, distance, GeoMath.InitialBearingDegrees(position, creature.Position)));
-        }
-
-        builder.Sort(static (a, b) => a.DistanceMeters.CompareTo(b.DistanceMeters));
-        return builder.MoveToImmutable();
     }
 
     /// <summary>Crossing a boundary: only cells whose interest changes are called, in parallel.</summary>
@@ -355,20 +253,20 @@ internal sealed partial class PlayerGrain(
         var calls = new List<Task>();
         foreach (var (id, interest) in wanted)
         {
-            if (!_view.TryGetValue(id, out var current))
+            if (!_view.TryGet(id, out var current, out var held))
             {
                 var replica = replicas.Acquire(id);
-                _view[id] = (interest, replica);
+                _view.Set(id, interest, replica);
                 calls.Add(Watch(id, interest, replica, reset: false));
             }
-            else if (current.Interest != interest)
+            else if (current != interest)
             {
-                _view[id] = (interest, current.Replica);
-                calls.Add(Watch(id, interest, current.Replica, reset: false));
+                _view.Set(id, interest, held);
+                calls.Add(Watch(id, interest, held, reset: false));
             }
         }
 
-        foreach (var (id, (_, replica)) in _view.Where(v => !wanted.ContainsKey(v.Key)).ToList())
+        foreach (var (id, replica) in _view.Outside(wanted))
         {
             _view.Remove(id);
             calls.Add(Leave(id, replica));
@@ -376,8 +274,7 @@ internal sealed partial class PlayerGrain(
 
         await Task.WhenAll(calls);
 
-        _viewCells = [.. _view.Keys.Order(StringComparer.Ordinal)];
-        _viewVersion++;
+        _view.Commit();
         _cell = cell;
         _cellText = cellText;
         _zonesVersion = -1;
@@ -414,7 +311,7 @@ internal sealed partial class PlayerGrain(
             return;
         }
 
-        await Task.WhenAll(_view.Select(v => Watch(v.Key, v.Value.Interest, v.Value.Replica, reset: true)));
+        await Task.WhenAll(_view.Entries.Select(v => Watch(v.CellId, v.Interest, v.Replica, reset: true)));
         LogRewatched(logger, PlayerId, _view.Count);
     }
 
@@ -436,7 +333,7 @@ internal sealed partial class PlayerGrain(
     {
         try
         {
-            await Task.WhenAll(_view.Keys.Select(id => GrainFactory.GetGrain<ICellGrain>(id).Watch(PlayerId, CellInterest.None, null)))
+            await Task.WhenAll(_view.CellIds.Select(id => GrainFactory.GetGrain<ICellGrain>(id).Watch(PlayerId, CellInterest.None, null)))
                 .WaitAsync(GoodbyeTimeout);
         }
         catch (Exception ex) when (ex is TimeoutException or OrleansException)
@@ -449,14 +346,11 @@ internal sealed partial class PlayerGrain(
 
     private void ForgetView()
     {
-        foreach (var (_, replica) in _view.Values)
+        foreach (var replica in _view.Clear())
         {
             replicas.Release(replica);
         }
 
-        _view.Clear();
-        _viewCells = [];
-        _viewVersion++;
         live.PlayerLeft(PlayerId);
     }
 
@@ -469,7 +363,7 @@ internal sealed partial class PlayerGrain(
 
         try
         {
-            await Task.WhenAll(_view.Keys.Select(id => CallCell(id, cell => cell.Watch(PlayerId, CellInterest.None, null))));
+            await Task.WhenAll(_view.CellIds.Select(id => CallCell(id, cell => cell.Watch(PlayerId, CellInterest.None, null))));
         }
         finally
         {
