@@ -3,7 +3,6 @@ using GameBackend.Contracts;
 using GameBackend.Data.History;
 using GameBackend.Domain.Capture;
 using GameBackend.Domain.Cells;
-using GameBackend.Domain.Collections;
 using GameBackend.Domain.Geo;
 using GameBackend.Domain.Spawning;
 using GameBackend.Server.Creatures;
@@ -40,13 +39,8 @@ internal sealed partial class CellGrain(
     // The nodes holding watchers, each with how many: events go once to each.
     private readonly Dictionary<SiloAddress, (CellNode Node, int Watchers)> _nodes = [];
     private readonly Dictionary<string, Creature> _creatures = new(StringComparer.Ordinal);
-    private readonly BoundedMemo<CaptureVerdict> _gone = new(MaxRemembered);
-    private readonly BoundedMemo<(string CreatureId, CaptureVerdict Verdict)> _attempts = new(MaxRemembered);
-    private readonly Dictionary<string, int> _throws = new(StringComparer.Ordinal);
+    private readonly CaptureReferee _referee = new(captureRules, MaxRemembered);
 
-    // Captures whose winning row is being committed: later throws at the creature take their answer
-    // from the commit (TryCapture interleaves, so they do not queue behind it for the cell's turn).
-    private readonly Dictionary<string, (Task<string> Winner, long AtMs)> _committing = new(StringComparer.Ordinal);
     private Random _random = Random.Shared;
     private IGrainTimer? _tick;
     private long _lastTickMs;
@@ -150,13 +144,13 @@ internal sealed partial class CellGrain(
 
     public async Task<CaptureVerdict> TryCapture(CaptureAttempt attempt)
     {
-        if (_attempts.TryGet(attempt.AttemptId, out var earlier) && earlier.CreatureId == attempt.CreatureId)
+        if (_referee.TryEarlier(attempt, out var earlier))
         {
-            return earlier.Verdict;
+            return earlier;
         }
 
         var verdict = await Judge(attempt);
-        _attempts.TryRemember(attempt.AttemptId, (attempt.CreatureId, verdict));
+        _referee.Answered(attempt, verdict);
         return verdict;
     }
 
@@ -165,7 +159,7 @@ internal sealed partial class CellGrain(
         var now = clock.NowMs;
         if (!_creatures.TryGetValue(attempt.CreatureId, out var creature))
         {
-            if (_gone.TryGet(attempt.CreatureId, out var gone))
+            if (_referee.TryGone(attempt.CreatureId, out var gone))
             {
                 return gone;
             }
@@ -174,70 +168,53 @@ internal sealed partial class CellGrain(
             // stopped or died, and a player grain elsewhere retries a throw whose first answer was
             // lost. Player grains only forward creatures they were shown, so this is rare; the
             // ledger still knows whether (and by whom) the creature was captured.
-            if (ledger is not null && await ledger.WinnerOfAsync(attempt.CreatureId) is { } recorded)
+            return ledger is not null && await ledger.WinnerOfAsync(attempt.CreatureId) is { } recorded
+                ? CaptureReferee.Decided(attempt.PlayerId, recorded.PlayerId, recorded.CapturedAt.ToUnixTimeMilliseconds())
+                : CaptureReferee.NotFound;
+        }
+
+        if (_referee.TryCommitting(creature.Id, out var pending, out var pendingAtMs))
+        {
+            return CaptureReferee.Decided(attempt.PlayerId, await pending, pendingAtMs);
+        }
+
+        var judged = _referee.Judge(attempt, creature, now, _random);
+        if (judged.Miss is { } miss)
+        {
+            if (miss.Outcome == CaptureOutcomes.Expired)
             {
-                var atMs = recorded.CapturedAt.ToUnixTimeMilliseconds();
-                return recorded.PlayerId == attempt.PlayerId
-                    ? new CaptureVerdict(CaptureOutcomes.Captured, null, recorded.PlayerId, atMs)
-                    : new CaptureVerdict(CaptureOutcomes.AlreadyCaptured, null, recorded.PlayerId, atMs);
+                Despawn(creature, DespawnReasons.Expired);
             }
 
-            return new CaptureVerdict(CaptureOutcomes.NotFound, null, null, null);
-        }
-
-        if (_committing.TryGetValue(creature.Id, out var pending))
-        {
-            var decided = await pending.Winner;
-            return decided == attempt.PlayerId
-                ? new CaptureVerdict(CaptureOutcomes.Captured, null, decided, pending.AtMs)
-                : new CaptureVerdict(CaptureOutcomes.AlreadyCaptured, null, decided, pending.AtMs);
-        }
-
-        _throws[creature.Id] = _throws.GetValueOrDefault(creature.Id) + 1;
-        var distance = Math.Round(GeoMath.DistanceMeters(new GeoPoint(attempt.Latitude, attempt.Longitude), creature.Position), 1);
-        var rarity = RarityNames.TryParse(creature.Rarity, out var r) ? r : Rarity.Common;
-        var outcome = captureRules.Attempt(new GeoPoint(attempt.Latitude, attempt.Longitude), attempt.Strikes, creature.Position, rarity,
-            DateTimeOffset.FromUnixTimeMilliseconds(creature.ExpiresAtMs), DateTimeOffset.FromUnixTimeMilliseconds(now), _random);
-        switch (outcome)
-        {
-            case CaptureOutcome.TooManyStrikes or CaptureOutcome.NoPosition:
-                return new CaptureVerdict(CaptureOutcomes.Rejected, null, null, null);
-            case CaptureOutcome.Expired:
-                Despawn(creature, DespawnReasons.Expired);
-                return new CaptureVerdict(CaptureOutcomes.Expired, null, null, null);
-            case CaptureOutcome.OutOfRange:
-                return new CaptureVerdict(CaptureOutcomes.TooFar, distance, null, null);
-            case CaptureOutcome.Escaped:
-                return new CaptureVerdict(CaptureOutcomes.Escaped, distance, null, null);
+            return miss;
         }
 
         // The commit point: with PostgreSQL, a unique key on the creature decides the winner even if
         // a membership change briefly gave this cell two activations on two nodes.
         var winner = attempt.PlayerId;
-        var throws = _throws.GetValueOrDefault(creature.Id);
         var record = new CaptureRecord(creature.Id, attempt.PlayerId, creature.Species, creature.Rarity, creature.Latitude, creature.Longitude,
-            DateTimeOffset.FromUnixTimeMilliseconds(now), throws, Math.Max(0, throws - 1));
+            DateTimeOffset.FromUnixTimeMilliseconds(now), judged.Throws, Math.Max(0, judged.Throws - 1));
         if (ledger is not null)
         {
             var commit = ledger.CommitWinnerAsync(record);
-            _committing[creature.Id] = (commit, now);
+            _referee.Committing(creature.Id, commit, now);
             try
             {
                 winner = await commit;
             }
             finally
             {
-                _committing.Remove(creature.Id);
+                _referee.Committed(creature.Id);
             }
         }
 
-        var verdict = new CaptureVerdict(CaptureOutcomes.Captured, distance, winner, now);
+        var verdict = new CaptureVerdict(CaptureOutcomes.Captured, judged.DistanceMeters, winner, now);
         var lost = verdict with { Outcome = CaptureOutcomes.AlreadyCaptured, DistanceMeters = null };
         if (_creatures.ContainsKey(creature.Id))
         {
             metrics.Captured(creature.Rarity);
             Despawn(creature, DespawnReasons.Captured, winner, now);
-            _gone.TryRemember(creature.Id, lost);
+            _referee.Captured(creature.Id, lost);
         }
 
         return winner == attempt.PlayerId ? verdict : lost;
@@ -338,7 +315,7 @@ internal sealed partial class CellGrain(
     {
         // A creature whose capture is committing leaves as captured once the commit is back, not as
         // expired or excluded by a tick that ran meanwhile.
-        if (reason != DespawnReasons.Captured && _committing.ContainsKey(creature.Id))
+        if (reason != DespawnReasons.Captured && _referee.IsCommitting(creature.Id))
         {
             return;
         }
@@ -348,13 +325,8 @@ internal sealed partial class CellGrain(
             return;
         }
 
-        _throws.Remove(creature.Id);
+        _referee.Left(creature.Id, expired: reason == DespawnReasons.Expired, captured: reason == DespawnReasons.Captured);
         live.CreatureGone(creature.Id);
-        if (reason != DespawnReasons.Captured)
-        {
-            _gone.TryRemember(creature.Id, new CaptureVerdict(
-                reason == DespawnReasons.Expired ? CaptureOutcomes.Expired : CaptureOutcomes.NotFound, null, null, null));
-        }
 
         ReleaseFromZone(creature);
         LogDespawn(logger, CellKey, creature.Id, reason);
