@@ -18,7 +18,7 @@ public sealed class CaptureRefereeTests
         new(Target.Id, attemptId, player, Target.Latitude + northMeters / 111_320.0, Target.Longitude, strikes);
 
     /// <summary>A random source whose throws hit (common creatures escape now and then).</summary>
-    private static Random Hitting(CaptureReferee referee)
+    private static Random Hitting()
     {
         for (var seed = 0; seed < 1_000; seed++)
         {
@@ -55,7 +55,7 @@ public sealed class CaptureRefereeTests
     public void A_hit_has_no_miss_and_the_winner_decides_every_later_answer()
     {
         var referee = NewReferee();
-        var judged = referee.Judge(Throw("a1"), Target, Now, Hitting(referee));
+        var judged = referee.Judge(Throw("a1"), Target, Now, Hitting());
         Assert.Null(judged.Miss);
 
         Assert.Equal(CaptureOutcomes.Captured, CaptureReferee.Decided("p1", "p1", Now).Outcome);
