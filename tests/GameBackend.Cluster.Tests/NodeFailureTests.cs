@@ -54,7 +54,7 @@ public sealed class NodeFailureTests(ITestOutputHelper output)
         // journal (written before each ack), which the node replays when it comes back on its volume.
         var accepted = load.Accepted;
         var restarted = await cluster.RestartAsync(victim);
-        var stored = await load.WaitForStoredAsync(cluster, accepted);
+        var stored = await Load.WaitForStoredAsync(cluster, accepted);
         var missing = accepted.Where(a => !stored.Contains((a.PlayerId, a.Seq))).ToList();
         output.WriteLine($"killed at {killedAt:HH:mm:ss.fff}, exited by {deadAt:HH:mm:ss.fff}; recovered in {recoveredIn.TotalSeconds:F1} s; " +
             $"accepted {accepted.Count} fixes, missing {missing.Count}; " +
@@ -100,7 +100,7 @@ public sealed class NodeFailureTests(ITestOutputHelper output)
 
         // Graceful stop flushes: every accepted fix, including those the stopped node acked, is stored.
         var accepted = load.Accepted;
-        var stored = await load.WaitForStoredAsync(cluster, accepted);
+        var stored = await Load.WaitForStoredAsync(cluster, accepted);
         Assert.All(accepted, a => Assert.Contains((a.PlayerId, a.Seq), stored));
         Assert.Contains(accepted, a => a.Node == victim.Name);
     }
@@ -174,7 +174,7 @@ public sealed class NodeFailureTests(ITestOutputHelper output)
             Poll.UntilAsync(() => Walkers.All(w => w.Player.Accepted.Count(a => a.AckedAt > after) >= count), what);
 
         /// <summary>Polls PostgreSQL until every fix in <paramref name="expected"/> is stored (history is flushed in the background).</summary>
-        public async Task<HashSet<(string PlayerId, long Seq)>> WaitForStoredAsync(TestCluster cluster, IReadOnlyCollection<AcceptedFix> expected)
+        public static async Task<HashSet<(string PlayerId, long Seq)>> WaitForStoredAsync(TestCluster cluster, IReadOnlyCollection<AcceptedFix> expected)
         {
             HashSet<(string, long)> stored = [];
             try

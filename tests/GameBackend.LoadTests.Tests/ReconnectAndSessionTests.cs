@@ -180,6 +180,7 @@ public sealed class ReconnectAndSessionTests
             return Task.CompletedTask;
         }
 
+        [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1822", Justification = "SignalR calls instance methods only.")]
         public LocationAck UpdateLocation(LocationUpdate update) => new() { Seq = update.Seq, Accepted = true };
     }
 

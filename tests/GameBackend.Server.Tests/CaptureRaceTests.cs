@@ -30,6 +30,8 @@ public sealed class SpawningCollection : ICollectionFixture<SpawningServerFixtur
 [Collection(SpawningCollection.Name)]
 public sealed class CaptureRaceTests(SpawningServerFixture fixture)
 {
+    private static readonly string[] Rarities = ["common", "uncommon", "rare", "epic", "legendary"];
+
     private TestServer Server => fixture.Server;
     private long Now => Server.Time.GetUtcNow().ToUnixTimeMilliseconds();
 
@@ -84,7 +86,7 @@ public sealed class CaptureRaceTests(SpawningServerFixture fixture)
             Assert.InRange(n.DistanceMeters, 0, 200);
             Assert.Equal(GeoMath.DistanceMeters(here, at), n.DistanceMeters, 0.1);
             Assert.Equal(GeoMath.InitialBearingDegrees(here, at), n.BearingDegrees, 0.1);
-            Assert.Contains(n.Rarity, new[] { "common", "uncommon", "rare", "epic", "legendary" });
+            Assert.Contains(n.Rarity, Rarities);
             Assert.True(n.ExpiresAt > Now);
             Assert.Null(n.SponsorZoneId);
         }

@@ -69,7 +69,7 @@ public sealed class SponsorBillingConsoleTests(BrowserFixture browser)
             var chartBox = (await chart.BoundingBoxAsync())!;
             Assert.True(chartBox.Width > 200 && chartBox.Height > 100, $"chart box {chartBox.Width}×{chartBox.Height}");
             await Expect(page.Locator("#chart-funnel rect.bar")).ToHaveCountAsync(6);
-            foreach (var series in new[] { "shown", "visited", "captured" })
+            foreach (var series in (string[])["shown", "visited", "captured"])
             {
                 var bar = (await page.Locator($"#chart-funnel rect.funnel-{series}").First.BoundingBoxAsync())!;
                 Assert.True(bar.Height > 5, $"{series} bar is {bar.Height}px high");

@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace GameBackend.LoadTests.Engine;
 
 /// <summary>An immutable scenario definition; build it with <see cref="Scenario.Create"/> and the <c>With…</c> methods.</summary>
@@ -81,6 +83,7 @@ public static class Scenario
 }
 
 /// <summary>A named part of a scenario with its own statistics.</summary>
+[SuppressMessage("Naming", "CA1716", Justification = "NBomber's vocabulary (scenario, step), which load testers know; Step is a keyword only in Visual Basic.")]
 public static class Step
 {
     /// <summary>

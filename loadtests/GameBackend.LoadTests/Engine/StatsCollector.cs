@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using HdrHistogram;
 
@@ -9,6 +10,7 @@ namespace GameBackend.LoadTests.Engine;
 /// (single writer, no lock, no contention); one reader thread harvests them into interval and total
 /// histograms through HdrHistogram's writer-reader phaser.
 /// </summary>
+[SuppressMessage("Design", "CA1001", Justification = "One collector lives for the whole run; its per-thread recorders must outlive the threads that wrote them until the report is read.")]
 internal sealed class StatsCollector
 {
     // Microseconds. Larger values are clamped to 100 s. The range and the 32-bit counts keep each per-thread

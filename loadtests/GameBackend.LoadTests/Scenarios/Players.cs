@@ -1,9 +1,11 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 using GameBackend.LoadTests.SignalR;
 
 namespace GameBackend.LoadTests.Scenarios;
 
 /// <summary>A logged-in player with an open hub connection (replaced by <see cref="Reconnector"/> after a loss).</summary>
+[SuppressMessage("Design", "CA1051", Justification = "NextSeq and LostAt are updated with Interlocked, which needs fields.")]
 public sealed class Player(int index, string playerId, RawHubConnection connection)
 {
     private volatile RawHubConnection _connection = connection;

@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace GameBackend.LoadTests.SignalR;
 
 /// <summary>The two SignalR hub protocols the game server speaks.</summary>
@@ -32,6 +34,7 @@ public readonly record struct Completion(string? Error, bool HasResult, ReadOnly
 }
 
 /// <summary>Receives server-to-client invocations. <paramref name="arguments"/> is the raw encoded argument array and is only valid during the call.</summary>
+[SuppressMessage("Naming", "CA1711", Justification = "It handles server events; it is not an EventHandler-pattern delegate and is not used with events.")]
 public delegate void ServerEventHandler(string target, ReadOnlySpan<byte> arguments);
 
 /// <summary>The connection was closed by the server or failed.</summary>

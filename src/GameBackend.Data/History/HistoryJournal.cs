@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 
@@ -25,6 +26,7 @@ namespace GameBackend.Data.History;
 /// at a time and in order, so the file holds batches in the order their rows entered the channel.
 /// </para>
 /// </summary>
+[SuppressMessage("Design", "CA1001", Justification = "Closed by Close() from the writer's stop, after the last row is flushed; a Dispose would invite closing it out of order.")]
 internal sealed class HistoryJournal(string directory, string kind, IHistoryJournalEvents events, TimeSpan commitWindow)
 {
     /// <summary>File-name prefix of journal segments (spill files start with the kind instead).</summary>

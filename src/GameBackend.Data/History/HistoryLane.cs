@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text.Json;
 using System.Threading.Channels;
@@ -73,6 +74,7 @@ internal interface IHistoryLane
 /// append-only JSON-lines spill file used when memory is not enough. Only the writer's loop reads the
 /// queue; producers only call the <c>TryAppend</c> overloads.
 /// </summary>
+[SuppressMessage("Design", "CA1001", Justification = "Closed by CloseSpill() from the writer's stop, after the rows left in memory are spilled.")]
 internal sealed class HistoryLane<T> : IHistoryLane
     where T : struct
 {

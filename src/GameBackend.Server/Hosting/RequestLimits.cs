@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
@@ -255,6 +256,7 @@ public static partial class RequestLimits
 /// (<see cref="LimitsOptions.MaxConcurrentAnalytics"/>): they are the expensive reads, and a
 /// sponsor console or a script must not take every database connection. Beyond the cap: 429.
 /// </summary>
+[SuppressMessage("Design", "CA1001", Justification = "A singleton whose SemaphoreSlim lives as long as the process and never allocates a wait handle.")]
 public sealed class AnalyticsGate(IOptions<LimitsOptions> options) : IEndpointFilter
 {
     private readonly SemaphoreSlim _slots = new(options.Value.MaxConcurrentAnalytics, options.Value.MaxConcurrentAnalytics);

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using GameBackend.Domain.Movement;
 
 namespace GameBackend.Server.Players;
@@ -5,6 +6,7 @@ namespace GameBackend.Server.Players;
 // The domain keeps LocationFix free of Orleans attributes; this surrogate is its wire form.
 
 [GenerateSerializer, Immutable, Alias("GameBackend.LocationFix")]
+[SuppressMessage("Design", "CA1051", Justification = "An Orleans surrogate is a plain field bag copied by generated code.")]
 public struct LocationFixSurrogate
 {
     [Id(0)] public long Seq;

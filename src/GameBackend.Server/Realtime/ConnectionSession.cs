@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using GameBackend.Domain.Collections;
 using GameBackend.Server.Players;
 
@@ -9,6 +10,7 @@ namespace GameBackend.Server.Realtime;
 /// at a time in the order they arrived, and what the connection was last told (nearby set and
 /// view versions, and the cell groups it joined).
 /// </summary>
+[SuppressMessage("Design", "CA1001", Justification = "The SemaphoreSlim is only awaited (no wait handle is ever created), so there is nothing to release; the session ends with its connection.")]
 internal sealed class ConnectionSession(string playerId, IPlayerGrain player)
 {
     // SemaphoreSlim queues asynchronous waiters first in, first out: fixes leave in arrival order.

@@ -7,6 +7,8 @@ namespace GameBackend.Domain.Tests.Spawning;
 
 public sealed class AmbientSpawnRulesTests
 {
+    private static readonly string[] BothSpecies = ["a", "z"];
+
     private static readonly double CellKm2 = CellAreaKm2(48.8566, 2.3522);
 
     private static double CellAreaKm2(double lat, double lon)
@@ -67,7 +69,7 @@ public sealed class AmbientSpawnRulesTests
         for (var i = 0; i < 61_000; i++)
         {
             var s = rules.PickSpecies(random);
-            Assert.Contains(s.Id, new[] { "a", "z" });
+            Assert.Contains(s.Id, BothSpecies);
             legendary += s.Id == "z" ? 1 : 0;
         }
 

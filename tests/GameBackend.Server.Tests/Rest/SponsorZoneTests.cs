@@ -263,7 +263,7 @@ public sealed class SponsorZoneTests(RestFixture fixture) : IClassFixture<RestFi
     {
         var exclusion = new { name = "School", polygon = Square(43.30, 5.37, 0.002) };
         await (await Http.SendJsonAsync(HttpMethod.Post, "/api/exclusion-zones", exclusion)).AssertProblemAsync(HttpStatusCode.Unauthorized);
-        var bad = await Http.SendJsonAsync(HttpMethod.Post, "/api/exclusion-zones", new { name = "Bad", polygon = new { type = "Point", coordinates = new[] { 5.0, 43.0 } } }, Rest.Admin(RestFixture.AdminKey));
+        var bad = await Http.SendJsonAsync(HttpMethod.Post, "/api/exclusion-zones", new { name = "Bad", polygon = new { type = "Point", coordinates = (double[])[5.0, 43.0] } }, Rest.Admin(RestFixture.AdminKey));
         await bad.AssertProblemAsync(HttpStatusCode.BadRequest);
 
         var created = await Http.SendJsonAsync(HttpMethod.Post, "/api/exclusion-zones", exclusion, Rest.Admin(RestFixture.AdminKey));
