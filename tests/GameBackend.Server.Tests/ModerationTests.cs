@@ -104,7 +104,7 @@ public sealed class ModerationTests : IAsyncLifetime
             ["zone.created", "zone.approved", "zone.changed", "zone.rejected"],
             audit.Select(a => a["action"]!.GetValue<string>()).Reverse());
         Assert.Equal($"sponsor:{sponsorId}", audit[^1]["actor"]!.GetValue<string>());
-        Assert.Equal("operator:api-key", audit[0]["actor"]!.GetValue<string>());
+        Assert.Equal("operator:admin", audit[0]["actor"]!.GetValue<string>());
         Assert.Equal("covers the school entrance", audit[0]["detail"]!["reason"]!.GetValue<string>());
     }
 
@@ -255,7 +255,7 @@ public sealed class ModerationTests : IAsyncLifetime
 
         var sponsorActions = await AuditAsync($"target={sponsorId}");
         Assert.Equal(
-            [("sponsor.created", "operator:api-key"), ("sponsor.key_rotated", $"sponsor:{sponsorId}"), ("sponsor.key_rotated", "operator:api-key"), ("sponsor.key_rotated", "operator:api-key")],
+            [("sponsor.created", "operator:admin"), ("sponsor.key_rotated", $"sponsor:{sponsorId}"), ("sponsor.key_rotated", "operator:admin"), ("sponsor.key_rotated", "operator:admin")],
             sponsorActions.Select(a => (a["action"]!.GetValue<string>(), a["actor"]!.GetValue<string>())).Reverse());
         Assert.Equal(["zone.created", "zone.deleted"], (await AuditAsync($"target={zoneId}")).Select(a => a["action"]!.GetValue<string>()).Reverse());
         Assert.Equal(["exclusion.created", "exclusion.deleted"], (await AuditAsync($"target={exclusionId}")).Select(a => a["action"]!.GetValue<string>()).Reverse());
@@ -281,6 +281,157 @@ public sealed class ModerationTests : IAsyncLifetime
             var error = await Assert.ThrowsAsync<PostgresException>(() => cmd.ExecuteNonQueryAsync().WaitAsync(TestServer.Timeout));
             Assert.Contains("append-only", error.MessageText, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public async Task The_strikes_list_reads_the_stored_strikes_of_every_player_in_pages_and_another_node_sees_the_same()
+    {
+        // Stored by other nodes' player grains (and before any restart): none of them is online here.
+        var now = Now;
+        var decayed = now - (long)TimeSpan.FromMinutes(25).TotalMilliseconds; // StrikeDecay 10 min: two periods gone
+        foreach (var (player, strikes, at, bannedUntil) in new[]
+        {
+            ("struck-a", 5, now, now + 3_600_000), ("struck-b", 3, now, 0L), ("struck-c", 3, now, 0L), ("faded", 2, decayed, 0L), ("clean", 0, now, 0L),
+        })
+        {
+            await _database.ExecuteAsync(
+                "insert into player_fair_play (player_id, strikes, strikes_at_ms, banned_until_ms, trusted_at_ms, trusted_lat, trusted_lon) values (@p, @s, @at, @b, @at, 52.5, 13.4)",
+                ("p", player), ("s", strikes), ("at", at), ("b", bannedUntil)).WaitAsync(TestServer.Timeout);
+        }
+
+        // And one earned here and now: a teleport, which the player grain stores before it answers.
+        await using var cheat = await _server.ConnectPlayerAsync(WireProtocol.Json);
+        Assert.True((await cheat.MoveToAsync(40.0, -74.0, Now)).Accepted);
+        _server.Time.Advance(TimeSpan.FromSeconds(10));
+        var jump = GeoMath.Destination(new GeoPoint(40.0, -74.0), 45, 10_000);
+        Assert.Equal(RejectReasons.ImplausibleSpeed, (await cheat.MoveToAsync(jump.Latitude, jump.Longitude, Now)).Reason);
+
+        var all = await StrikesAsync(_server, "");
+        Assert.Equal([("struck-a", 5), ("struck-b", 3), ("struck-c", 3), (cheat.PlayerId, 1)], all.Select(Row));
+        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(now + 3_600_000), all[0]["captureBannedUntil"]!.GetValue<DateTimeOffset>());
+        Assert.Null(all[1]["captureBannedUntil"]);
+        Assert.Equal((52.5, 13.4), (all[1]["latitude"]!.GetValue<double>(), all[1]["longitude"]!.GetValue<double>()));
+
+        // Pages: the next one starts after the previous page's last row.
+        var first = await StrikesAsync(_server, "limit=2");
+        Assert.Equal([("struck-a", 5), ("struck-b", 3)], first.Select(Row));
+        var second = await StrikesAsync(_server, "limit=2&afterStrikes=3&afterPlayerId=struck-b");
+        Assert.Equal([("struck-c", 3), (cheat.PlayerId, 1)], second.Select(Row));
+        Assert.Equal(["struck-a", "struck-b", "struck-c"], (await StrikesAsync(_server, "minStrikes=3")).Select(r => Row(r).Player));
+
+        // A node that never saw any of these players (a restart, or another node) lists the same.
+        await using (var other = await StartAsync(new Dictionary<string, string?>()))
+        {
+            Assert.Equal(all.Select(Row), (await StrikesAsync(other, "")).Select(Row));
+        }
+
+        foreach (var bad in new[] { "limit=0", "limit=501", "afterStrikes=3", "afterPlayerId=struck-b", "afterStrikes=x&afterPlayerId=y", "minStrikes=0" })
+        {
+            await Rest.Rest.AssertProblemAsync(await Operator(HttpMethod.Get, "/api/operator/strikes?" + bad), HttpStatusCode.BadRequest);
+        }
+
+        static (string Player, int Strikes) Row(JsonNode r) => (r["playerId"]!.GetValue<string>(), r["strikes"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task Two_operators_act_under_their_own_names_in_the_audit_log_and_a_wrong_key_is_refused()
+    {
+        const string aliceKey = "alice-operator-key-0123456789";
+        const string bobKey = "bob-operator-key-9876543210";
+        var bobHash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(bobKey)));
+        await using var server = await StartAsync(new Dictionary<string, string?>
+        {
+            ["Operators:Accounts:0:Name"] = "alice",
+            ["Operators:Accounts:0:Key"] = aliceKey,
+            ["Operators:Accounts:1:Name"] = "bob",
+            ["Operators:Accounts:1:KeyHash"] = bobHash,
+        });
+
+        // Alice over REST with her key.
+        var banned = await server.Http.SendJsonAsync(HttpMethod.Put, "/api/operator/bans/player-alice-banned", new { reason = "spoofing" }, Rest.Rest.Admin(aliceKey));
+        Assert.Equal(HttpStatusCode.OK, banned.StatusCode);
+
+        // Bob in the console: his key buys a session that carries his name, and the hub acts as him.
+        var handler = new HttpClientHandler { UseCookies = false };
+        using var browser = new HttpClient(handler) { BaseAddress = server.BaseAddress, Timeout = TestServer.Timeout };
+        using var signIn = await browser.PostAsJsonAsync("/api/operator/session", new { adminKey = bobKey }).WaitAsync(TestServer.Timeout);
+        Assert.Equal(HttpStatusCode.NoContent, signIn.StatusCode);
+        var cookie = signIn.Headers.GetValues("Set-Cookie").Single().Split(';')[0];
+        using var status = new HttpRequestMessage(HttpMethod.Get, "/api/operator/session");
+        status.Headers.Add("Cookie", cookie);
+        var session = await (await browser.SendAsync(status).WaitAsync(TestServer.Timeout)).ReadJsonAsync();
+        Assert.Equal((true, "bob"), (session["signedIn"]!.GetValue<bool>(), session["name"]!.GetValue<string>()));
+        await using (var console = OperatorConnection(server, cookie))
+        {
+            await console.StartAsync().WaitAsync(TestServer.Timeout);
+            Assert.Equal("bob", await console.InvokeAsync<string>("GetOperator").WaitAsync(TestServer.Timeout));
+            await console.InvokeAsync<JsonObject>("Ban", "player-bob-banned", "bot farm").WaitAsync(TestServer.Timeout);
+            Assert.True(await console.InvokeAsync<bool>("Unban", "player-alice-banned").WaitAsync(TestServer.Timeout));
+        }
+
+        // The single admin key still works, as the account "admin".
+        Assert.Equal(HttpStatusCode.Created, (await server.Http.SendJsonAsync(HttpMethod.Post, "/api/sponsors", new { name = "Admin's sponsor" }, Rest.Rest.Admin(AdminKey))).StatusCode);
+
+        var log = await (await server.Http.SendJsonAsync(HttpMethod.Get, "/api/operator/audit", null, Rest.Rest.Admin(aliceKey))).ReadJsonAsync();
+        Assert.Equal(
+            [("player.banned", "player-alice-banned", "operator:alice"), ("player.banned", "player-bob-banned", "operator:bob"),
+             ("player.unbanned", "player-alice-banned", "operator:bob"), ("sponsor.created", null, "operator:admin")],
+            log.AsArray().Reverse().Select(a => (a!["action"]!.GetValue<string>(),
+                a["action"]!.GetValue<string>() == "sponsor.created" ? null : a["target"]!.GetValue<string>(), a["actor"]!.GetValue<string>())));
+        var bobs = await (await server.Http.SendJsonAsync(HttpMethod.Get, "/api/operator/audit?actor=operator:bob", null, Rest.Rest.Admin(bobKey))).ReadJsonAsync();
+        Assert.Equal(2, bobs.AsArray().Count);
+
+        // A wrong key opens nothing: not REST, not a session, not the hub.
+        const string wrong = "mallory-operator-key-000000000";
+        Assert.Equal(HttpStatusCode.Unauthorized, (await server.Http.SendJsonAsync(HttpMethod.Put, "/api/operator/bans/someone", new { reason = "x" }, Rest.Rest.Admin(wrong))).StatusCode);
+        using var refused = await browser.PostAsJsonAsync("/api/operator/session", new { adminKey = wrong }).WaitAsync(TestServer.Timeout);
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.False(refused.Headers.Contains("Set-Cookie"));
+        await using (var hub = new HubConnectionBuilder().WithUrl(new Uri(server.BaseAddress, "/hubs/operator?adminKey=" + wrong)).Build())
+        {
+            var ex = await Assert.ThrowsAsync<HttpRequestException>(() => hub.StartAsync().WaitAsync(TestServer.Timeout));
+            Assert.Equal(HttpStatusCode.Unauthorized, ex.StatusCode);
+        }
+
+        // Bob's session ends where bob is no longer an operator (the same signing key, a node without his account).
+        await using var withoutBob = await StartAsync(new Dictionary<string, string?> { ["Operators:Accounts:0:Name"] = "alice", ["Operators:Accounts:0:Key"] = aliceKey });
+        using var stale = new HttpRequestMessage(HttpMethod.Get, "/api/operator/session");
+        stale.Headers.Add("Cookie", cookie);
+        Assert.False((await (await withoutBob.Http.SendAsync(stale).WaitAsync(TestServer.Timeout)).ReadJsonAsync())["signedIn"]!.GetValue<bool>());
+    }
+
+    [Theory]
+    [InlineData("bob", "alice-operator-key-0123456789", "same key")]
+    [InlineData("admin", "another-operator-key-0123456", "Operators:Accounts:1:Name 'admin' is taken by Operators:AdminKey")]
+    [InlineData("b o b", "another-operator-key-0123456", "Operators:Accounts:1:Name must be")]
+    [InlineData("bob", "short", "Operators:Accounts:1:Key must be at least 16")]
+    public async Task Operator_accounts_are_validated_at_start(string name, string key, string message)
+    {
+        var ex = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => StartAsync(new Dictionary<string, string?>
+        {
+            ["Operators:Accounts:0:Name"] = "alice",
+            ["Operators:Accounts:0:Key"] = "alice-operator-key-0123456789",
+            ["Operators:Accounts:1:Name"] = name,
+            ["Operators:Accounts:1:Key"] = key,
+        }));
+        Assert.Contains(message, ex.Message, StringComparison.Ordinal);
+    }
+
+    private static HubConnection OperatorConnection(TestServer server, string cookie) =>
+        new HubConnectionBuilder()
+            .WithUrl(new Uri(server.BaseAddress, "/hubs/operator"), o =>
+            {
+                o.Headers["Cookie"] = cookie;
+                // Long polling: the .NET client sends custom headers on every request of that transport.
+                o.Transports = Microsoft.AspNetCore.Http.Connections.HttpTransportType.LongPolling;
+            })
+            .Build();
+
+    private static async Task<List<JsonNode>> StrikesAsync(TestServer server, string query)
+    {
+        var response = await server.Http.SendJsonAsync(HttpMethod.Get, "/api/operator/strikes?" + query, null, Rest.Rest.Admin(AdminKey));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return [.. (await response.ReadJsonAsync()).AsArray().Select(n => n!)];
     }
 
     private Task<HttpResponseMessage> Operator(HttpMethod method, string url, object? body = null) =>

@@ -131,6 +131,62 @@ public sealed class SponsorBillingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_visit_left_open_by_a_dead_node_is_billed_by_the_sweep_and_a_live_visit_stays_open()
+    {
+        var (sponsorId, apiKey) = await CreateSponsorAsync();
+        var zoneId = await CreateZoneAsync(sponsorId, apiKey);
+        await PutBudgetAsync(sponsorId, zoneId, apiKey, new { pricePerVisit = 2.00m, dailyBudget = (decimal?)null, totalBudget = 4.00m, minDwellSeconds = 60 });
+
+        // What a node that died left behind: a qualifying visit, open, never billed, last seen 25 min ago.
+        var ghost = "ghost-" + Guid.NewGuid().ToString("N")[..8];
+        var start = _server.Time.GetUtcNow();
+        await _database.ExecuteAsync("insert into zone_visits (zone_id, player_id, entered_at, last_seen_at) values (@z, @p, @e, @s)",
+            ("z", zoneId), ("p", ghost), ("e", start.AddMinutes(-30)), ("s", start.AddMinutes(-25))).WaitAsync(TestServer.Timeout);
+
+        // A live player stands in the zone for 15 minutes of game time (Billing:OpenVisitTimeout is
+        // 10): its node refreshes the open visit, so the sweeps that run every game minute leave it alone.
+        await using var player = await _server.ConnectPlayerAsync(WireProtocol.Json);
+        for (var i = 0; i <= 30; i++)
+        {
+            Assert.True((await player.MoveToAsync(Shop.Latitude, Shop.Longitude, Now)).Accepted);
+            // The refresh is in PostgreSQL before game time moves on (the writer flushes on real time).
+            var due = _server.Time.GetUtcNow().AddMinutes(-1.5);
+            await UntilAsync(async () => await LastSeenOfAsync(zoneId, player.PlayerId) >= due);
+            _server.Time.Advance(TimeSpan.FromSeconds(30));
+        }
+
+        await UntilAsync(async () => (await BilledAsync(zoneId)).Count == 2);
+        Assert.Equal(new[] { ghost, player.PlayerId }.Order(StringComparer.Ordinal), (await BilledAsync(zoneId)).Order(StringComparer.Ordinal));
+        var ghostExit = await _database.ScalarAsync<DateTime>(
+            "select exited_at from zone_visits where zone_id = @z and player_id = @p", ("z", zoneId), ("p", ghost)).WaitAsync(TestServer.Timeout);
+        Assert.Equal(start.AddMinutes(-25).UtcDateTime, ghostExit, TimeSpan.FromMilliseconds(1));
+        Assert.Equal(1L, await _database.ScalarAsync<long>(
+            "select count(*) from zone_visits where zone_id = @z and player_id = @p and exited_at is null", ("z", zoneId), ("p", player.PlayerId)).WaitAsync(TestServer.Timeout));
+
+        // The sweep's charge counts against the budget like any other: the total is spent, the zone pauses.
+        await Until(() => ZoneStatus(zoneId) == "paused_budget", advance: null);
+        var budget = await GetBudgetAsync(sponsorId, zoneId, apiKey);
+        Assert.Equal(4.00m, budget["spentTotal"]!.GetValue<decimal>());
+    }
+
+    private async Task<DateTimeOffset?> LastSeenOfAsync(Guid zoneId, string playerId) =>
+        await _database.ScalarOrNullAsync("select max(last_seen_at) from zone_visits where zone_id = @z and player_id = @p", ("z", zoneId), ("p", playerId))
+            .WaitAsync(TestServer.Timeout) is DateTime t ? new DateTimeOffset(t, TimeSpan.Zero) : null;
+
+    private Task<List<string>> BilledAsync(Guid zoneId) =>
+        _database.ColumnAsync("select player_id from billed_visits where zone_id = @z", ("z", zoneId)).WaitAsync(TestServer.Timeout);
+
+    /// <summary>Polls (real time, no game time) until the condition holds; bounded by the test timeout.</summary>
+    private static async Task UntilAsync(Func<Task<bool>> condition)
+    {
+        using var cts = new CancellationTokenSource(TestServer.Timeout);
+        while (!await condition())
+        {
+            await Task.Delay(50, cts.Token);
+        }
+    }
+
+    [Fact]
     public async Task A_sponsor_sees_and_changes_only_its_own_budgets_and_statements()
     {
         var (ownerId, ownerKey) = await CreateSponsorAsync();

@@ -104,7 +104,8 @@ public sealed class OperatorConsoleTests(BrowserFixture browser)
             // The audit log: newest first, filterable by action.
             var audit = page.Locator("#audit li");
             await Expect(audit.First).ToHaveAttributeAsync("data-action", "zone.approved");
-            await Expect(audit.First).ToContainTextAsync("operator:console");
+            await Expect(audit.First).ToContainTextAsync("operator:admin");
+            await Expect(page.Locator("#operator-name")).ToHaveTextAsync("signed in as admin");
             await Expect(audit.First).ToContainTextAsync("checked the storefront");
             await page.Locator("#audit-action").SelectOptionAsync("zone.created");
             await page.Locator("#audit-filter").ClickAsync();

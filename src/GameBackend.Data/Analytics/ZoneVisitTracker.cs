@@ -8,7 +8,14 @@ namespace GameBackend.Data.Analytics;
 /// A player who goes silent longer than the timeout is closed at the last time they were seen, by
 /// <see cref="Sweep"/>. Thread-safe; events go into a caller-owned list to avoid allocating.
 /// </summary>
-public sealed class ZoneVisitTracker(TimeSpan silenceTimeout)
+/// <param name="silenceTimeout">Silence after which a player's open visits end at the last sighting.</param>
+/// <param name="refreshInterval">
+/// While a player stays inside, an open visit's last sighting is written again at most this often
+/// (null: never). The stored <c>last_seen_at</c> of a visit open on a live node is then never older
+/// than this, which is how the sweep of abandoned visits tells a dead node's visits from live ones,
+/// and a visit is billed as soon as its stored dwell reaches the zone's minimum.
+/// </param>
+public sealed class ZoneVisitTracker(TimeSpan silenceTimeout, TimeSpan? refreshInterval = null)
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, PlayerState> _players = new(StringComparer.Ordinal);
@@ -66,11 +73,11 @@ public sealed class ZoneVisitTracker(TimeSpan silenceTimeout)
             }
 
             List<Guid>? exited = null;
-            foreach (var (zone, entered) in state.Open)
+            foreach (var (zone, visit) in state.Open)
             {
                 if (!zonesContaining.Contains(zone))
                 {
-                    events.Add(new ZoneVisitEvent(zone, playerId, entered, at, at));
+                    events.Add(new ZoneVisitEvent(zone, playerId, visit.EnteredAt, at, at));
                     (exited ??= []).Add(zone);
                 }
             }
@@ -85,8 +92,17 @@ public sealed class ZoneVisitTracker(TimeSpan silenceTimeout)
 
             foreach (var zone in zonesContaining)
             {
-                if (state.Open.TryAdd(zone, at))
+                if (state.Open.TryGetValue(zone, out var visit))
                 {
+                    if (refreshInterval is { } every && at - visit.WrittenAt >= every)
+                    {
+                        events.Add(new ZoneVisitEvent(zone, playerId, visit.EnteredAt, at, null));
+                        state.Open[zone] = visit with { WrittenAt = at };
+                    }
+                }
+                else
+                {
+                    state.Open[zone] = new OpenVisit(at, at);
                     events.Add(new ZoneVisitEvent(zone, playerId, at, at, null));
                 }
             }
@@ -139,17 +155,20 @@ public sealed class ZoneVisitTracker(TimeSpan silenceTimeout)
 
     private static void CloseAll(string playerId, PlayerState state, DateTimeOffset at, List<ZoneVisitEvent> events)
     {
-        foreach (var (zone, entered) in state.Open)
+        foreach (var (zone, visit) in state.Open)
         {
-            events.Add(new ZoneVisitEvent(zone, playerId, entered, at, at));
+            events.Add(new ZoneVisitEvent(zone, playerId, visit.EnteredAt, at, at));
         }
 
         state.Open.Clear();
     }
 
+    /// <summary>An open visit: when it began and the last sighting written for it.</summary>
+    private readonly record struct OpenVisit(DateTimeOffset EnteredAt, DateTimeOffset WrittenAt);
+
     private sealed class PlayerState
     {
-        public Dictionary<Guid, DateTimeOffset> Open { get; } = [];
+        public Dictionary<Guid, OpenVisit> Open { get; } = [];
 
         public DateTimeOffset LastSeen { get; set; } = DateTimeOffset.MinValue;
     }

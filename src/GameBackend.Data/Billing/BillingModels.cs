@@ -50,3 +50,7 @@ public sealed record FunnelDay(DateOnly Day, long? Shown, long? Visited, long? Q
 
 /// <summary>Closed visits whose dwell lies in [<see cref="FromSeconds"/>, <see cref="ToSeconds"/>) (null = open end).</summary>
 public sealed record DwellBucket(int FromSeconds, int? ToSeconds, long? Visits, long? UniquePlayers, bool Suppressed);
+
+/// <summary>What one sweep of abandoned visits did: visits closed, and the zones whose spend changed
+/// because some of them qualified (<see cref="BillingStore.CloseAbandonedVisitsAsync"/>).</summary>
+public sealed record AbandonedVisitSweep(int Closed, IReadOnlyList<Guid> ChargedZones);

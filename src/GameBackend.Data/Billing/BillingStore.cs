@@ -72,6 +72,53 @@ public sealed class BillingStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>
+    /// Closes the zone visits still open whose last sighting is before <paramref name="lastSeenBefore"/>
+    /// (the node tracking them died, so no exit will ever come) at that last sighting, and bills the
+    /// ones that qualify, through <c>bill_zone_visits</c> in the same transaction, as the history
+    /// writer does. At most <paramref name="maxVisits"/> per call.
+    /// </summary>
+    /// <remarks>
+    /// Safe on every node at once: each sweep locks the rows it closes and skips rows another sweep
+    /// (or a writer) holds, a row re-checked after a concurrent commit is no longer open, and the
+    /// ledger's key (zone, player, UTC day) keeps a visit from being charged twice whoever bills it.
+    /// </remarks>
+    public async Task<AbandonedVisitSweep> CloseAbandonedVisitsAsync(DateTimeOffset lastSeenBefore, int maxVisits, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxVisits, 1);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        var zones = new List<Guid>();
+        var players = new List<string>();
+        var entered = new List<DateTime>();
+        await using (var close = new NpgsqlCommand("""
+            update zone_visits v set exited_at = v.last_seen_at
+            where v.exited_at is null and v.id in (
+                select id from zone_visits
+                where exited_at is null and last_seen_at < @before
+                order by last_seen_at
+                limit @max
+                for update skip locked)
+            returning v.zone_id, v.player_id, v.entered_at
+            """, connection, tx))
+        {
+            close.Parameters.AddWithValue("before", lastSeenBefore);
+            close.Parameters.AddWithValue("max", maxVisits);
+            await using var r = await close.ExecuteReaderAsync(cancellationToken);
+            while (await r.ReadAsync(cancellationToken))
+            {
+                zones.Add(r.GetGuid(0));
+                players.Add(r.GetString(1));
+                entered.Add(r.GetDateTime(2));
+            }
+        }
+
+        var charged = new HashSet<Guid>();
+        await VisitBilling.BillAsync(connection, tx, [.. zones], [.. players], [.. entered], charged, cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+        return new AbandonedVisitSweep(zones.Count, [.. charged]);
+    }
+
+    /// <summary>
     /// A sponsor's statement for [<paramref name="from"/>, <paramref name="to"/>) (UTC days): one line
     /// per zone and day with qualifying visits, read from the ledger totals.
     /// </summary>

@@ -16,7 +16,33 @@ public interface IFairPlayStore
 
     /// <summary>Replaces the stored state (last writer wins: one activation per player owns it).</summary>
     Task SaveAsync(string playerId, FairPlayState state, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Players whose strikes after decay (<see cref="FairPlayState.DecayedStrikes"/> at
+    /// <see cref="StrikeQuery.NowMs"/>) are at least <see cref="StrikeQuery.MinStrikes"/>: most strikes
+    /// first, then by player id; one page of at most <see cref="StrikeQuery.Limit"/> after <see cref="StrikeQuery.After"/>.
+    /// </summary>
+    Task<IReadOnlyList<StruckPlayer>> ListStruckAsync(StrikeQuery query, CancellationToken cancellationToken = default);
 }
+
+/// <summary>Where a page of <see cref="IFairPlayStore.ListStruckAsync"/> starts: after this row of the previous page.</summary>
+public sealed record StrikeCursor(int Strikes, string PlayerId);
+
+/// <summary>A strike list query; times are server (game clock) Unix milliseconds, as the strikes are.</summary>
+public sealed record StrikeQuery(int MinStrikes, long NowMs, long DecayMs, int Limit, StrikeCursor? After = null)
+{
+    /// <summary>Most rows of one page.</summary>
+    public const int MaxLimit = 500;
+
+    /// <summary>Whether a stored row (with its decayed strikes) belongs on this page, in the list's order.</summary>
+    public bool Admits(string playerId, int strikes) =>
+        strikes >= Math.Max(1, MinStrikes)
+        && (After is null || strikes < After.Strikes || (strikes == After.Strikes && string.CompareOrdinal(playerId, After.PlayerId) > 0));
+}
+
+/// <summary>A player with strikes as stored: strikes after decay, when the last one was counted,
+/// the capture ban's end (null: none) and the last trusted position (null: none stored).</summary>
+public sealed record StruckPlayer(string PlayerId, int Strikes, long StrikesAtMs, long? CaptureBannedUntilMs, TrustedPosition? Trusted);
 
 /// <summary>The state in table <c>player_fair_play</c> (migration 0005).</summary>
 public sealed class PostgresFairPlayStore(NpgsqlDataSource dataSource) : IFairPlayStore
@@ -66,6 +92,42 @@ public sealed class PostgresFairPlayStore(NpgsqlDataSource dataSource) : IFairPl
         cmd.Parameters.AddWithValue("accuracy", (object?)state.Trusted?.Accuracy ?? DBNull.Value);
         await cmd.ExecuteNonQueryAsync(cancellationToken);
     }
+
+    public async Task<IReadOnlyList<StruckPlayer>> ListStruckAsync(StrikeQuery query, CancellationToken cancellationToken = default)
+    {
+        // Decay is applied here exactly as FairPlayState.DecayedStrikes does (bigint division
+        // truncates like C#'s for the non-negative values involved); decayed strikes never exceed
+        // the stored ones, so "strikes >= @min" narrows the scan to the partial index (0007).
+        await using var cmd = dataSource.CreateCommand("""
+            select player_id, s, strikes_at_ms, banned_until_ms, trusted_at_ms, trusted_lat, trusted_lon, trusted_accuracy
+            from (select *, case when @decay <= 0 then 0
+                                 else greatest(0, strikes - greatest(0, @now - strikes_at_ms) / @decay) end::int as s
+                  from player_fair_play
+                  where strikes > 0 and strikes >= @min) p
+            where s >= @min
+              and (@afterStrikes::int is null or s < @afterStrikes or (s = @afterStrikes and player_id > @afterPlayer::text collate "C"))
+            order by s desc, player_id collate "C"
+            limit @limit
+            """);
+        cmd.Parameters.AddWithValue("min", Math.Max(1, query.MinStrikes));
+        cmd.Parameters.AddWithValue("now", query.NowMs);
+        cmd.Parameters.AddWithValue("decay", query.DecayMs);
+        cmd.Parameters.AddWithValue("afterStrikes", (object?)query.After?.Strikes ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("afterPlayer", (object?)query.After?.PlayerId ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("limit", Math.Clamp(query.Limit, 1, StrikeQuery.MaxLimit));
+        var rows = new List<StruckPlayer>();
+        await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
+        while (await r.ReadAsync(cancellationToken))
+        {
+            TrustedPosition? trusted = r.IsDBNull(4)
+                ? null
+                : new TrustedPosition(r.GetInt64(4), r.GetDouble(5), r.GetDouble(6), r.IsDBNull(7) ? null : r.GetDouble(7));
+            var bannedUntil = r.GetInt64(3);
+            rows.Add(new StruckPlayer(r.GetString(0), r.GetInt32(1), r.GetInt64(2), bannedUntil > query.NowMs ? bannedUntil : null, trusted));
+        }
+
+        return rows;
+    }
 }
 
 /// <summary>
@@ -83,5 +145,17 @@ public sealed class InMemoryFairPlayStore : IFairPlayStore
     {
         _states[playerId] = state;
         return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<StruckPlayer>> ListStruckAsync(StrikeQuery query, CancellationToken cancellationToken = default)
+    {
+        IReadOnlyList<StruckPlayer> rows = [.. _states
+            .Select(kv => (Id: kv.Key, State: kv.Value, Strikes: kv.Value.StrikesAt(query.NowMs, query.DecayMs)))
+            .Where(p => query.Admits(p.Id, p.Strikes))
+            .OrderByDescending(p => p.Strikes).ThenBy(p => p.Id, StringComparer.Ordinal)
+            .Take(Math.Clamp(query.Limit, 1, StrikeQuery.MaxLimit))
+            .Select(p => new StruckPlayer(p.Id, p.Strikes, p.State.StrikesAtMs,
+                p.State.BannedUntilMs > query.NowMs ? p.State.BannedUntilMs : null, p.State.Trusted))];
+        return Task.FromResult(rows);
     }
 }

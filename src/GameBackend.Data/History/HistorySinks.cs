@@ -318,9 +318,15 @@ internal sealed class ZoneVisitSink(Billing.IZoneSpendListener? spendListener = 
             where v.zone_id = s.zone_id and v.player_id = s.player_id and v.exited_at is null and v.entered_at < s.latest
             """, ct);
 
+        // A visit already closed keeps its exit unless the player was seen in it later: the sweep of
+        // abandoned visits (BillingStore.CloseAbandonedVisitsAsync) closes at the last sighting it
+        // knows, and a node whose writes were only late (an outage, a backlog) then extends it
+        // instead of losing the rest of the dwell.
         await Sql.ExecuteAsync(connection, tx, """
             update zone_visits v
-            set last_seen_at = greatest(v.last_seen_at, s.last_seen_at), exited_at = coalesce(v.exited_at, s.exited_at)
+            set last_seen_at = greatest(v.last_seen_at, s.last_seen_at),
+                exited_at = case when v.exited_at is null then s.exited_at
+                                 else greatest(v.exited_at, s.exited_at, s.last_seen_at) end
             from stage_visits s
             where v.zone_id = s.zone_id and v.player_id = s.player_id and v.entered_at = s.entered_at
             """, ct);
@@ -332,18 +338,7 @@ internal sealed class ZoneVisitSink(Billing.IZoneSpendListener? spendListener = 
             """, ct);
 
         _charged.Clear();
-        await using (var bill = new NpgsqlCommand("select z from bill_zone_visits(@zones, @players, @entered) as z", connection, tx))
-        {
-            bill.Parameters.Add(Sql.Param("zones", zones));
-            bill.Parameters.Add(Sql.Param("players", players));
-            bill.Parameters.Add(Sql.Param("entered", entered));
-            await using var r = await bill.ExecuteReaderAsync(ct);
-            while (await r.ReadAsync(ct))
-            {
-                _charged.Add(r.GetGuid(0));
-            }
-        }
-
+        await Billing.VisitBilling.BillAsync(connection, tx, zones, players, entered, _charged, ct);
         return inserted;
     }
 

@@ -17,4 +17,20 @@ public readonly record struct TrustedPosition(long ServerTimeMs, double Latitude
 public readonly record struct FairPlayState(int Strikes, long StrikesAtMs, long BannedUntilMs, TrustedPosition? Trusted)
 {
     public static readonly FairPlayState Empty = new(0, 0, 0, null);
+
+    /// <summary>Strikes at <paramref name="nowMs"/>: one strike fades per whole <paramref name="decayMs"/>
+    /// since <see cref="StrikesAtMs"/> (a decay of 0 or less: none stay).</summary>
+    public int StrikesAt(long nowMs, long decayMs) => DecayedStrikes(Strikes, StrikesAtMs, nowMs, decayMs);
+
+    /// <summary>The decay rule, shared by the movement validator and the stores that list strikes.</summary>
+    public static int DecayedStrikes(int strikes, long strikesAtMs, long nowMs, long decayMs)
+    {
+        if (strikes == 0)
+        {
+            return 0;
+        }
+
+        var periods = decayMs <= 0 ? long.MaxValue : Math.Max(0, nowMs - strikesAtMs) / decayMs;
+        return (int)Math.Max(0, strikes - Math.Min(periods, int.MaxValue));
+    }
 }

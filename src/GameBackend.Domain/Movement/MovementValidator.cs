@@ -80,17 +80,8 @@ public sealed class MovementValidator
     }
 
     /// <summary>Strikes at <paramref name="nowMs"/> after decay.</summary>
-    public int StrikesAt(long nowMs)
-    {
-        if (_strikes == 0)
-        {
-            return 0;
-        }
-
-        var decayMs = (long)Rules.StrikeDecay.TotalMilliseconds;
-        var periods = decayMs <= 0 ? long.MaxValue : Math.Max(0, nowMs - _strikesAtMs) / decayMs;
-        return (int)Math.Max(0, _strikes - Math.Min(periods, int.MaxValue));
-    }
+    public int StrikesAt(long nowMs) =>
+        FairPlayState.DecayedStrikes(_strikes, _strikesAtMs, nowMs, (long)Rules.StrikeDecay.TotalMilliseconds);
 
     public FixVerdict Apply(in LocationFix fix)
     {

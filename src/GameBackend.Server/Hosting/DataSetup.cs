@@ -47,8 +47,11 @@ internal static class DataSetup
             }
         });
         builder.Services.AddSingleton<IGameHistory, PostgresGameHistory>();
+        // Open visits are written again once a refresh interval, so the sweep of abandoned visits
+        // (Billing:OpenVisitTimeout) never takes a live node's visit for a dead node's.
         builder.Services.AddSingleton(sp => new GameBackend.Data.Analytics.ZoneVisitTracker(
-            sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<WorldOptions>>().Value.PresenceTimeout));
+            sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<WorldOptions>>().Value.PresenceTimeout,
+            sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<Sponsors.BillingOptions>>().Value.OpenVisitRefreshInterval));
         builder.Services.AddSingleton<ZoneVisits>();
         builder.Services.AddHostedService<ZoneVisitSweeper>();
         builder.Services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgres", tags: ["ready"]);

@@ -1,7 +1,7 @@
 using GameBackend.Data.Audit;
+using GameBackend.Data.FairPlay;
 using GameBackend.Data.Moderation;
 using GameBackend.Server.Hosting;
-using GameBackend.Server.Players;
 using GameBackend.Server.Sponsors;
 using Microsoft.Extensions.Options;
 
@@ -11,46 +11,46 @@ namespace GameBackend.Server.Operators;
 public static class Actors
 {
     /// <summary>
-    /// The operator. There is one shared admin key and no per-person operator identity yet, so the
-    /// log can say "the operator" and through which door (REST key or console session), not who.
+    /// A named operator (<c>Operators:Accounts</c>; <c>Operators:AdminKey</c> is "admin"), whether it
+    /// acted over REST with its key or in the console with the session its key opened.
     /// </summary>
-    public const string OperatorRest = "operator:api-key";
-    public const string OperatorConsole = "operator:console";
+    public static string Operator(string name) => $"operator:{name}";
 
     public static string Sponsor(Guid sponsorId) => $"sponsor:{sponsorId}";
 
     public static string Player(string playerId) => $"player:{playerId}";
 }
 
-/// <summary>A player with anti-cheat strikes.</summary>
-public sealed record PlayerStrikes(string PlayerId, int Strikes, double? Latitude, double? Longitude);
+/// <summary>A player with anti-cheat strikes (after decay), as stored for the whole cluster.</summary>
+/// <param name="Latitude">The last trusted position (an accepted fix), null when none is stored.</param>
+/// <param name="LastStrikeAt">When the last strike was counted (game time).</param>
+/// <param name="CaptureBannedUntil">The end of the automatic capture ban, null when none is running.</param>
+public sealed record PlayerStrikes(
+    string PlayerId, int Strikes, double? Latitude, double? Longitude, DateTimeOffset LastStrikeAt, DateTimeOffset? CaptureBannedUntil);
 
-/// <summary>
-/// Where the operator's strike list comes from. Strikes live in player grain memory today; another
-/// change persists them, and then only this implementation changes.
-/// </summary>
+/// <summary>Where the operator's strike list comes from.</summary>
 public interface IPlayerStrikes
 {
-    Task<IReadOnlyList<PlayerStrikes>> ListAsync(int minStrikes, CancellationToken cancellationToken);
+    /// <summary>One page: most strikes first, then by player id, after <paramref name="after"/> (the previous page's last row).</summary>
+    Task<IReadOnlyList<PlayerStrikes>> ListAsync(int minStrikes, int limit, StrikeCursor? after, CancellationToken cancellationToken);
 }
 
 /// <summary>
-/// Strikes of the players this node currently sees (the live map's players), read from their grains.
-/// In a cluster each node lists its own players; a player who went offline drops out.
+/// Strikes as the player grains persist them (<c>player_fair_play</c>, or this node's memory without
+/// PostgreSQL), so the list covers every player of the cluster, online or not, and survives restarts.
+/// A grain stores a strike before answering the fix that earned it (at most once a second) and the
+/// rest within a presence period, so a flood of strikes may show here a little behind the live count.
 /// </summary>
-internal sealed class LivePlayerStrikes(LiveMap live, IGrainFactory grains, GameClock clock) : IPlayerStrikes
+internal sealed class StoredPlayerStrikes(IFairPlayStore store, GameClock clock, IOptions<MovementOptions> movement) : IPlayerStrikes
 {
-    private const int MaxPlayers = 2000;
-
-    public async Task<IReadOnlyList<PlayerStrikes>> ListAsync(int minStrikes, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<PlayerStrikes>> ListAsync(int minStrikes, int limit, StrikeCursor? after, CancellationToken cancellationToken)
     {
-        var (players, _) = live.Snapshot(clock.NowMs, staleAfterMs: 600_000);
-        var states = await Task.WhenAll(players.Take(MaxPlayers).Select(async p =>
-            (Player: p, State: await grains.GetGrain<IPlayerGrain>(p.PlayerId).GetState())));
-        return [.. states
-            .Where(s => s.State.Strikes >= minStrikes)
-            .OrderByDescending(s => s.State.Strikes).ThenBy(s => s.Player.PlayerId, StringComparer.Ordinal)
-            .Select(s => new PlayerStrikes(s.Player.PlayerId, s.State.Strikes, s.Player.Latitude, s.Player.Longitude))];
+        var query = new StrikeQuery(minStrikes, clock.NowMs, (long)movement.Value.StrikeDecay.TotalMilliseconds, limit, after);
+        var rows = await store.ListStruckAsync(query, cancellationToken);
+        return [.. rows.Select(r => new PlayerStrikes(
+            r.PlayerId, r.Strikes, r.Trusted?.Latitude, r.Trusted?.Longitude,
+            DateTimeOffset.FromUnixTimeMilliseconds(r.StrikesAtMs),
+            r.CaptureBannedUntilMs is { } until ? DateTimeOffset.FromUnixTimeMilliseconds(until) : null))];
     }
 }
 

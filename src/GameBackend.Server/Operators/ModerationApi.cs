@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Threading.RateLimiting;
 using GameBackend.Data.Audit;
+using GameBackend.Data.FairPlay;
 using GameBackend.Data.Moderation;
 using GameBackend.Server.Sponsors;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -101,11 +102,11 @@ public static class ModerationApi
         op.MapGet("/zones", ListZones)
             .WithName("ListZonesForReview")
             .WithSummary("Sponsor zones by status: pending_approval (default) or rejected.");
-        op.MapPost("/zones/{zoneId:guid}/approve", (Guid zoneId, DecisionRequest? body, Moderation m, CancellationToken ct) => Review(zoneId, true, body, m, ct))
+        op.MapPost("/zones/{zoneId:guid}/approve", (Guid zoneId, DecisionRequest? body, Moderation m, HttpContext http, CancellationToken ct) => Review(zoneId, true, body, m, http, ct))
             .WithName("ApproveZone")
             .WithSummary("Approves a pending (or rejected) zone: it spawns from now on.")
             .ProducesProblem(StatusCodes.Status404NotFound);
-        op.MapPost("/zones/{zoneId:guid}/reject", (Guid zoneId, DecisionRequest? body, Moderation m, CancellationToken ct) => Review(zoneId, false, body, m, ct))
+        op.MapPost("/zones/{zoneId:guid}/reject", (Guid zoneId, DecisionRequest? body, Moderation m, HttpContext http, CancellationToken ct) => Review(zoneId, false, body, m, http, ct))
             .WithName("RejectZone")
             .WithSummary("Rejects a pending zone with a reason; it does not spawn.")
             .ProducesProblem(StatusCodes.Status404NotFound);
@@ -132,7 +133,7 @@ public static class ModerationApi
             .ProducesProblem(StatusCodes.Status404NotFound);
         op.MapGet("/strikes", Strikes)
             .WithName("PlayersWithStrikes")
-            .WithSummary("Online players (seen by this node) with at least minStrikes (default 1) anti-cheat strikes.");
+            .WithSummary("Players (the whole cluster, stored) with at least minStrikes (default 1) anti-cheat strikes after decay, most first; limit 1–500 (default 100), next page with afterStrikes and afterPlayerId of the last row.");
         op.MapGet("/audit", Audit)
             .WithName("AuditLog")
             .WithSummary("The audit log, newest first; filters actor, action, target, from, to; paging with beforeId; limit 1–500 (default 100).");
@@ -223,7 +224,7 @@ public static class ModerationApi
     }
 
     internal static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> Review(
-        Guid zoneId, bool approve, DecisionRequest? body, Moderation moderation, CancellationToken cancellationToken)
+        Guid zoneId, bool approve, DecisionRequest? body, Moderation moderation, HttpContext http, CancellationToken cancellationToken)
     {
         if (!Moderation.TryReason(body?.Reason, out var reason) || (!approve && reason is null))
         {
@@ -232,7 +233,7 @@ public static class ModerationApi
                 : $"A rejection needs a reason: 1–{Moderation.MaxReasonLength} characters.");
         }
 
-        return await moderation.ReviewZoneAsync(zoneId, approve, reason, Actors.OperatorRest, cancellationToken)
+        return await moderation.ReviewZoneAsync(zoneId, approve, reason, OperatorKeyFilter.ActorOf(http), cancellationToken)
             ? TypedResults.NoContent()
             : RestProblems.NotFound("No zone with that id waits for review.");
     }
@@ -251,27 +252,27 @@ public static class ModerationApi
     }
 
     internal static async Task<Results<Ok<RemovalRequestResponse>, ValidationProblem, ProblemHttpResult>> AcceptRemoval(
-        Guid requestId, DecisionRequest? body, Moderation moderation, CancellationToken cancellationToken)
+        Guid requestId, DecisionRequest? body, Moderation moderation, HttpContext http, CancellationToken cancellationToken)
     {
         if (!Moderation.TryReason(body?.Reason, out var reason))
         {
             return RestProblems.Invalid("reason", $"reason must be at most {Moderation.MaxReasonLength} characters.");
         }
 
-        return await moderation.AcceptRemovalAsync(requestId, reason, Actors.OperatorRest, cancellationToken) is { } accepted
+        return await moderation.AcceptRemovalAsync(requestId, reason, OperatorKeyFilter.ActorOf(http), cancellationToken) is { } accepted
             ? TypedResults.Ok(ToResponse(accepted.Request))
             : RestProblems.NotFound("No open removal request with that id.");
     }
 
     internal static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> RejectRemoval(
-        Guid requestId, DecisionRequest? body, Moderation moderation, CancellationToken cancellationToken)
+        Guid requestId, DecisionRequest? body, Moderation moderation, HttpContext http, CancellationToken cancellationToken)
     {
         if (!Moderation.TryReason(body?.Reason, out var reason) || reason is null)
         {
             return RestProblems.Invalid("reason", $"A rejection needs a reason: 1–{Moderation.MaxReasonLength} characters.");
         }
 
-        return await moderation.RejectRemovalAsync(requestId, reason, Actors.OperatorRest, cancellationToken)
+        return await moderation.RejectRemovalAsync(requestId, reason, OperatorKeyFilter.ActorOf(http), cancellationToken)
             ? TypedResults.NoContent()
             : RestProblems.NotFound("No open removal request with that id.");
     }
@@ -280,7 +281,7 @@ public static class ModerationApi
         TypedResults.Ok((await stores.Moderation.ListBansAsync(cancellationToken)).ToArray());
 
     internal static async Task<Results<Ok<PlayerBan>, ValidationProblem>> Ban(
-        string playerId, BanRequest? body, Moderation moderation, CancellationToken cancellationToken)
+        string playerId, BanRequest? body, Moderation moderation, HttpContext http, CancellationToken cancellationToken)
     {
         if (!IsPlayerId(playerId))
         {
@@ -292,24 +293,54 @@ public static class ModerationApi
             return RestProblems.Invalid("reason", $"A ban needs a reason: 1–{Moderation.MaxReasonLength} characters.");
         }
 
-        return TypedResults.Ok(await moderation.BanAsync(playerId, reason, Actors.OperatorRest, cancellationToken));
+        return TypedResults.Ok(await moderation.BanAsync(playerId, reason, OperatorKeyFilter.ActorOf(http), cancellationToken));
     }
 
-    internal static async Task<Results<NoContent, ProblemHttpResult>> Unban(string playerId, Moderation moderation, CancellationToken cancellationToken) =>
-        await moderation.UnbanAsync(playerId, Actors.OperatorRest, cancellationToken)
+    internal static async Task<Results<NoContent, ProblemHttpResult>> Unban(string playerId, Moderation moderation, HttpContext http, CancellationToken cancellationToken) =>
+        await moderation.UnbanAsync(playerId, OperatorKeyFilter.ActorOf(http), cancellationToken)
             ? TypedResults.NoContent()
             : RestProblems.NotFound("That player is not banned.");
 
     internal static async Task<Results<Ok<IReadOnlyList<PlayerStrikes>>, ValidationProblem>> Strikes(
-        string? minStrikes, IPlayerStrikes strikes, CancellationToken cancellationToken)
+        string? minStrikes, string? limit, string? afterStrikes, string? afterPlayerId, IPlayerStrikes strikes, CancellationToken cancellationToken)
     {
+        var errors = new Dictionary<string, string[]>();
         var min = 1;
         if (minStrikes is not null && (!int.TryParse(minStrikes, NumberStyles.None, CultureInfo.InvariantCulture, out min) || min is < 1 or > 1000))
         {
-            return RestProblems.Invalid("minStrikes", "minStrikes must be an integer 1–1000.");
+            errors["minStrikes"] = ["minStrikes must be an integer 1–1000."];
         }
 
-        return TypedResults.Ok(await strikes.ListAsync(min, cancellationToken));
+        var max = 100;
+        if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out max) || max is < 1 or > StrikeQuery.MaxLimit))
+        {
+            errors["limit"] = [$"limit must be an integer 1–{StrikeQuery.MaxLimit}."];
+        }
+
+        StrikeCursor? after = null;
+        if ((afterStrikes is null) != (afterPlayerId is null))
+        {
+            errors["afterPlayerId"] = ["afterStrikes and afterPlayerId go together: the strikes and player id of the previous page's last row."];
+        }
+        else if (afterStrikes is not null)
+        {
+            if (!int.TryParse(afterStrikes, NumberStyles.None, CultureInfo.InvariantCulture, out var s) || s < 1)
+            {
+                errors["afterStrikes"] = ["afterStrikes must be a positive integer."];
+            }
+            else if (!IsPlayerId(afterPlayerId!))
+            {
+                errors["afterPlayerId"] = ["afterPlayerId must be 1–128 printable characters."];
+            }
+            else
+            {
+                after = new StrikeCursor(s, afterPlayerId!);
+            }
+        }
+
+        return errors.Count > 0
+            ? TypedResults.ValidationProblem(errors)
+            : TypedResults.Ok(await strikes.ListAsync(min, max, after, cancellationToken));
     }
 
     internal static async Task<Results<Ok<AuditEntryResponse[]>, ValidationProblem>> Audit(

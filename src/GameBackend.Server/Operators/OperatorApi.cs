@@ -93,7 +93,7 @@ public static class OperatorApi
     }
 
     internal static async Task<Results<Created<ExclusionZoneResponse>, ValidationProblem>> CreateExclusion(
-        ExclusionZoneRequest? request, GameStores stores, WorldChangeNotifier world, Moderation moderation, CancellationToken cancellationToken)
+        ExclusionZoneRequest? request, GameStores stores, WorldChangeNotifier world, Moderation moderation, HttpContext http, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
         var name = request?.Name?.Trim() ?? "";
@@ -118,7 +118,7 @@ public static class OperatorApi
         }
 
         var zone = await stores.Zones.CreateExclusionAsync(name, area!, cancellationToken);
-        await moderation.AuditAsync(Actors.OperatorRest, AuditActions.ExclusionCreated, zone.Id.ToString(), new { name }, cancellationToken);
+        await moderation.AuditAsync(OperatorKeyFilter.ActorOf(http), AuditActions.ExclusionCreated, zone.Id.ToString(), new { name }, cancellationToken);
         await world.ExclusionZoneCreatedAsync(zone.Id, zone.Area, cancellationToken);
         return TypedResults.Created($"/api/exclusion-zones/{zone.Id}", ToResponse(zone));
     }
@@ -127,14 +127,14 @@ public static class OperatorApi
         TypedResults.Ok((await stores.Zones.ListExclusionsAsync(cancellationToken)).Select(ToResponse).ToArray());
 
     internal static async Task<Results<NoContent, ProblemHttpResult>> DeleteExclusion(
-        Guid exclusionZoneId, GameStores stores, WorldChangeNotifier world, Moderation moderation, CancellationToken cancellationToken)
+        Guid exclusionZoneId, GameStores stores, WorldChangeNotifier world, Moderation moderation, HttpContext http, CancellationToken cancellationToken)
     {
         if (!await stores.Zones.DeleteExclusionAsync(exclusionZoneId, cancellationToken))
         {
             return RestProblems.NotFound("No such exclusion zone.");
         }
 
-        await moderation.AuditAsync(Actors.OperatorRest, AuditActions.ExclusionDeleted, exclusionZoneId.ToString(), null, cancellationToken);
+        await moderation.AuditAsync(OperatorKeyFilter.ActorOf(http), AuditActions.ExclusionDeleted, exclusionZoneId.ToString(), null, cancellationToken);
 
         await world.ExclusionZoneDeletedAsync(exclusionZoneId, cancellationToken);
         return TypedResults.NoContent();

@@ -17,6 +17,9 @@ public sealed class OperatorHub(LiveMap live, WorldCache world, OperatorHubModer
     public const string Path = "/hubs/operator";
     public const string Group = "operators";
 
+    /// <summary>The signed-in operator as the audit log records it (the session's name, or the key's).</summary>
+    private string Actor => Actors.Operator(OperatorSessions.NameOf(Context.User));
+
     // The policy is checked at negotiate (a wrong key gets 401 and never reaches the hub) and again
     // on every hub method call.
     public override async Task OnConnectedAsync()
@@ -31,6 +34,9 @@ public sealed class OperatorHub(LiveMap live, WorldCache world, OperatorHubModer
         return Task.CompletedTask;
     }
 
+    /// <summary>The name of the signed-in operator (what the audit log records as <c>operator:&lt;name&gt;</c>).</summary>
+    public string GetOperator() => OperatorSessions.NameOf(Context.User);
+
     /// <summary>Sponsor and exclusion zones as GeoJSON geometries.</summary>
     public IReadOnlyList<MapZone> GetZones()
     {
@@ -43,25 +49,25 @@ public sealed class OperatorHub(LiveMap live, WorldCache world, OperatorHubModer
     public Task<ZoneReviewResponse[]> GetZonesForReview(string? status) => moderation.GetZonesForReview(status);
 
     /// <summary>Approves or rejects a zone (a rejection needs a reason). False when it is not reviewable.</summary>
-    public Task<bool> ReviewZone(Guid zoneId, bool approve, string? reason) => moderation.ReviewZone(zoneId, approve, reason);
+    public Task<bool> ReviewZone(Guid zoneId, bool approve, string? reason) => moderation.ReviewZone(Actor, zoneId, approve, reason);
 
     /// <summary>Removal requests: <c>open</c> (default), <c>accepted</c>, <c>rejected</c> or <c>all</c>.</summary>
     public Task<RemovalRequestResponse[]> GetRemovalRequests(string? status) => moderation.GetRemovalRequests(status);
 
     /// <summary>Accepting turns the request into an exclusion zone (live despawn); a rejection needs a reason.</summary>
-    public Task<bool> DecideRemovalRequest(Guid requestId, bool accept, string? reason) => moderation.DecideRemovalRequest(requestId, accept, reason);
+    public Task<bool> DecideRemovalRequest(Guid requestId, bool accept, string? reason) => moderation.DecideRemovalRequest(Actor, requestId, accept, reason);
 
     /// <summary>Banned players, newest first.</summary>
     public Task<Data.Moderation.PlayerBan[]> GetBans() => moderation.GetBans();
 
-    /// <summary>Online players with anti-cheat strikes (this node's players).</summary>
+    /// <summary>The players with most anti-cheat strikes, stored for the whole cluster (the first 100).</summary>
     public Task<IReadOnlyList<PlayerStrikes>> GetStrikes() => moderation.GetStrikes();
 
     /// <summary>Bans a player: their connections close with the reason, new logins are refused.</summary>
-    public Task<Data.Moderation.PlayerBan> Ban(string playerId, string reason) => moderation.Ban(playerId, reason);
+    public Task<Data.Moderation.PlayerBan> Ban(string playerId, string reason) => moderation.Ban(Actor, playerId, reason);
 
     /// <summary>Lifts a ban. False when the player was not banned.</summary>
-    public Task<bool> Unban(string playerId) => moderation.Unban(playerId);
+    public Task<bool> Unban(string playerId) => moderation.Unban(Actor, playerId);
 
     /// <summary>The audit log, newest first, filtered.</summary>
     public Task<AuditEntryResponse[]> GetAudit(AuditQuery query) => moderation.GetAudit(query);

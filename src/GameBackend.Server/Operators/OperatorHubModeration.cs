@@ -11,7 +11,7 @@ public sealed record HeatmapQuery(double MinLon, double MinLat, double MaxLon, d
 public sealed record AuditQuery(string? Actor, string? Action, string? Target, string? From, string? To, long? BeforeId, int? Limit);
 
 /// <summary>
-/// The console's moderation calls. They ride on the operator hub, whose session cookie is HttpOnly and
+/// The console's moderation calls, each recorded with the signed-in operator as its actor. They ride on the operator hub, whose session cookie is HttpOnly and
 /// SameSite=Strict and is checked at negotiate and on every call, so the console never holds the admin
 /// key and no state-changing REST request is authorised by a cookie (docs/security.md).
 /// </summary>
@@ -35,7 +35,7 @@ public sealed class OperatorHubModeration
         return [.. rows.Select(ModerationApi.ToResponse)];
     }
 
-    public async Task<bool> ReviewZone(Guid zoneId, bool approve, string? reason)
+    public async Task<bool> ReviewZone(string actor, Guid zoneId, bool approve, string? reason)
     {
         Require();
         if (!Moderation.TryReason(reason, out var r) || (!approve && r is null))
@@ -43,7 +43,7 @@ public sealed class OperatorHubModeration
             throw new HubException(approve ? "The reason is too long." : "A rejection needs a reason.");
         }
 
-        return await moderation.ReviewZoneAsync(zoneId, approve, r, Actors.OperatorConsole, CancellationToken.None);
+        return await moderation.ReviewZoneAsync(zoneId, approve, r, actor, CancellationToken.None);
     }
 
     public async Task<RemovalRequestResponse[]> GetRemovalRequests(string? status)
@@ -53,7 +53,7 @@ public sealed class OperatorHubModeration
         return [.. rows.Select(ModerationApi.ToResponse)];
     }
 
-    public async Task<bool> DecideRemovalRequest(Guid requestId, bool accept, string? reason)
+    public async Task<bool> DecideRemovalRequest(string actor, Guid requestId, bool accept, string? reason)
     {
         Require();
         if (!Moderation.TryReason(reason, out var r) || (!accept && r is null))
@@ -62,8 +62,8 @@ public sealed class OperatorHubModeration
         }
 
         return accept
-            ? await moderation.AcceptRemovalAsync(requestId, r, Actors.OperatorConsole, CancellationToken.None) is not null
-            : await moderation.RejectRemovalAsync(requestId, r, Actors.OperatorConsole, CancellationToken.None);
+            ? await moderation.AcceptRemovalAsync(requestId, r, actor, CancellationToken.None) is not null
+            : await moderation.RejectRemovalAsync(requestId, r, actor, CancellationToken.None);
     }
 
     public async Task<PlayerBan[]> GetBans()
@@ -72,9 +72,12 @@ public sealed class OperatorHubModeration
         return [.. await stores.Moderation.ListBansAsync()];
     }
 
-    public async Task<IReadOnlyList<PlayerStrikes>> GetStrikes() => await strikes.ListAsync(1, CancellationToken.None);
+    public async Task<IReadOnlyList<PlayerStrikes>> GetStrikes() => await strikes.ListAsync(1, ConsoleStrikeRows, null, CancellationToken.None);
 
-    public async Task<PlayerBan> Ban(string playerId, string reason)
+    /// <summary>Players with strikes the console lists (most strikes first); REST pages through all.</summary>
+    public const int ConsoleStrikeRows = 100;
+
+    public async Task<PlayerBan> Ban(string actor, string playerId, string reason)
     {
         Require();
         if (string.IsNullOrWhiteSpace(playerId) || playerId.Length > 128 || playerId.Any(char.IsControl))
@@ -87,13 +90,13 @@ public sealed class OperatorHubModeration
             throw new HubException("A ban needs a reason (at most 1000 characters).");
         }
 
-        return await moderation.BanAsync(playerId.Trim(), r, Actors.OperatorConsole, CancellationToken.None);
+        return await moderation.BanAsync(playerId.Trim(), r, actor, CancellationToken.None);
     }
 
-    public async Task<bool> Unban(string playerId)
+    public async Task<bool> Unban(string actor, string playerId)
     {
         Require();
-        return await moderation.UnbanAsync(playerId, Actors.OperatorConsole, CancellationToken.None);
+        return await moderation.UnbanAsync(playerId, actor, CancellationToken.None);
     }
 
     public async Task<AuditEntryResponse[]> GetAudit(AuditQuery query)

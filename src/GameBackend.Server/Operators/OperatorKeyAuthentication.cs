@@ -6,8 +6,8 @@ using Microsoft.Extensions.Options;
 namespace GameBackend.Server.Operators;
 
 /// <summary>
-/// Authenticates an operator by the console's session cookie (<see cref="OperatorSessions"/>), or by
-/// the admin key from the <c>X-Admin-Key</c> header or the <c>adminKey</c> query parameter (for
+/// Authenticates an operator, by name, by the console's session cookie (<see cref="OperatorSessions"/>), or by
+/// an operator's key from the <c>X-Admin-Key</c> header or the <c>adminKey</c> query parameter (for
 /// non-browser clients; the console never puts the key in a URL or in storage). The operator hub requires it,
 /// so a wrong key is refused with 401 at negotiate, before any connection exists: a client sees one
 /// definite "unauthorised" instead of a connection that opens and is then aborted, which raced the
@@ -24,8 +24,8 @@ internal sealed class OperatorKeyAuthenticationHandler(
     {
         if (Request.Cookies[OperatorSessions.CookieName] is { Length: > 0 and <= 4096 } session)
         {
-            return key.IsConfigured && await sessions.IsValidAsync(session)
-                ? AuthenticateResult.Success(new AuthenticationTicket(OperatorSessions.Principal(SchemeName), SchemeName))
+            return key.IsConfigured && await sessions.ValidateAsync(session) is { } name
+                ? AuthenticateResult.Success(new AuthenticationTicket(OperatorSessions.Principal(SchemeName, name), SchemeName))
                 : AuthenticateResult.Fail("The operator session expired or is not valid; sign in again.");
         }
 
@@ -35,11 +35,8 @@ internal sealed class OperatorKeyAuthenticationHandler(
             return AuthenticateResult.NoResult();
         }
 
-        if (!key.Accepts(presented))
-        {
-            return AuthenticateResult.Fail("Wrong admin key, or Operators:AdminKey is not configured.");
-        }
-
-        return AuthenticateResult.Success(new AuthenticationTicket(OperatorSessions.Principal(SchemeName), SchemeName));
+        return key.Identify(presented) is { } operatorName
+            ? AuthenticateResult.Success(new AuthenticationTicket(OperatorSessions.Principal(SchemeName, operatorName), SchemeName))
+            : AuthenticateResult.Fail("Wrong admin key, or no operator key is configured.");
     }
 }

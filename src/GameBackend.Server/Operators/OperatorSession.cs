@@ -11,12 +11,12 @@ namespace GameBackend.Server.Operators;
 /// <summary>Body of <c>POST /api/operator/session</c>.</summary>
 public sealed record OperatorSignIn
 {
-    /// <summary>The configured <c>Operators:AdminKey</c>.</summary>
+    /// <summary>The operator's own key (<c>Operators:Accounts</c>) or <c>Operators:AdminKey</c>; the key says who signs in.</summary>
     public string? AdminKey { get; init; }
 }
 
-/// <summary>Answer of <c>GET /api/operator/session</c>.</summary>
-public sealed record OperatorSessionStatus(bool SignedIn);
+/// <summary>Answer of <c>GET /api/operator/session</c>: whether signed in, and as which operator.</summary>
+public sealed record OperatorSessionStatus(bool SignedIn, string? Name = null);
 
 /// <summary>
 /// Short-lived operator sessions for the browser console. The admin key is sent once, to sign in;
@@ -28,13 +28,17 @@ public sealed record OperatorSessionStatus(bool SignedIn);
 /// The token is a JWT signed with the identity signing keys, so every node accepts a session made
 /// on any other and key rotation covers it too; its audience keeps it from ever passing as a player token.
 /// </remarks>
-public sealed class OperatorSessions(PlayerTokens tokens, IOptions<IdentityOptions> identity, IOptions<OperatorOptions> operators)
+public sealed class OperatorSessions(PlayerTokens tokens, IOptions<IdentityOptions> identity, IOptions<OperatorOptions> operators, OperatorKey accounts)
 {
     public const string CookieName = "gb_operator";
+
+    /// <summary>The claim carrying the operator's name, in the session token and the principal.</summary>
+    public const string NameClaim = "operator";
     private const string Audience = "gamebackend-operator";
     private readonly JsonWebTokenHandler _handler = new();
 
-    public (string Token, TimeSpan Lifetime) Issue()
+    /// <summary>A session for the named operator.</summary>
+    public (string Token, TimeSpan Lifetime) Issue(string name)
     {
         var lifetime = operators.Value.SessionLifetime;
         var now = DateTime.UtcNow; // Real time: session validity is security, not game time.
@@ -42,7 +46,7 @@ public sealed class OperatorSessions(PlayerTokens tokens, IOptions<IdentityOptio
         {
             Issuer = identity.Value.Issuer,
             Audience = Audience,
-            Claims = new Dictionary<string, object> { ["role"] = OperatorKeyAuthenticationHandler.Policy },
+            Claims = new Dictionary<string, object> { ["role"] = OperatorKeyAuthenticationHandler.Policy, [NameClaim] = name },
             IssuedAt = now,
             NotBefore = now,
             Expires = now + lifetime,
@@ -51,7 +55,8 @@ public sealed class OperatorSessions(PlayerTokens tokens, IOptions<IdentityOptio
         return (token, lifetime);
     }
 
-    public async Task<bool> IsValidAsync(string token)
+    /// <summary>The operator a session belongs to, or null when it is not valid, expired, or its operator was removed.</summary>
+    public async Task<string?> ValidateAsync(string token)
     {
         var result = await _handler.ValidateTokenAsync(token, new TokenValidationParameters
         {
@@ -61,11 +66,19 @@ public sealed class OperatorSessions(PlayerTokens tokens, IOptions<IdentityOptio
             ValidateLifetime = true,
             ClockSkew = TimeSpan.FromSeconds(30),
         });
-        return result.IsValid && result.Claims.TryGetValue("role", out var role) && role as string == OperatorKeyAuthenticationHandler.Policy;
+        return result.IsValid
+            && result.Claims.TryGetValue("role", out var role) && role as string == OperatorKeyAuthenticationHandler.Policy
+            && result.Claims.TryGetValue(NameClaim, out var name) && name is string operatorName && accounts.HasAccount(operatorName)
+            ? operatorName
+            : null;
     }
 
-    public static ClaimsPrincipal Principal(string scheme) =>
-        new(new ClaimsIdentity([new Claim(ClaimTypes.Role, OperatorKeyAuthenticationHandler.Policy)], scheme));
+    public static ClaimsPrincipal Principal(string scheme, string name) =>
+        new(new ClaimsIdentity([new Claim(ClaimTypes.Role, OperatorKeyAuthenticationHandler.Policy), new Claim(NameClaim, name)], scheme, NameClaim, ClaimTypes.Role));
+
+    /// <summary>The operator an authenticated principal is (see <see cref="OperatorKeyAuthenticationHandler"/>).</summary>
+    public static string NameOf(ClaimsPrincipal? user) =>
+        user?.FindFirst(NameClaim)?.Value ?? throw new InvalidOperationException("Not an authenticated operator.");
 }
 
 /// <summary><c>POST</c>/<c>DELETE /api/operator/session</c>: operator sign-in and sign-out for the console.</summary>
@@ -76,12 +89,12 @@ public static class OperatorSessionApi
         var session = endpoints.MapGroup("/api/operator/session").WithTags("Operator").AllowAnonymous();
         session.MapPost("", SignIn)
             .WithName("OperatorSignIn")
-            .WithSummary("Trades the admin key for a short-lived HttpOnly, SameSite=Strict session cookie (the operator console).")
+            .WithSummary("Trades an operator's key for a short-lived HttpOnly, SameSite=Strict session cookie (the operator console) that carries the operator's name.")
             .RequireRateLimiting(Hosting.RequestLimits.LoginPolicy) // guessing the admin key is a login attempt
             .AcceptsJsonBody(Hosting.BodyKind.Login);
         session.MapGet("", Status)
             .WithName("OperatorSessionStatus")
-            .WithSummary("Whether this browser holds a valid console session (so a reload needs no new sign-in).");
+            .WithSummary("Whether this browser holds a valid console session (so a reload needs no new sign-in), and as which operator.");
         session.MapDelete("", SignOut)
             .WithName("OperatorSignOut")
             .WithSummary("Ends the console session (removes the cookie).");
@@ -94,25 +107,28 @@ public static class OperatorSessionApi
         if (!key.IsConfigured)
         {
             return TypedResults.Problem(
-                "Operator endpoints are disabled: the admin key is not configured (set Operators:AdminKey).",
+                "Operator endpoints are disabled: no operator key is configured (set Operators:AdminKey or Operators:Accounts).",
                 statusCode: StatusCodes.Status503ServiceUnavailable, title: "Admin key not configured");
         }
 
-        if (!key.Accepts(request?.AdminKey))
+        if (key.Identify(request?.AdminKey) is not { } name)
         {
             return RestProblems.Unauthorized("Wrong admin key.");
         }
 
-        var (token, lifetime) = sessions.Issue();
+        var (token, lifetime) = sessions.Issue(name);
         http.Response.Cookies.Append(OperatorSessions.CookieName, token, CookieOptions(http, lifetime));
         return TypedResults.NoContent();
     }
 
     /// <summary>Always 200, so a page asking does not log a failed request.</summary>
-    internal static async Task<Ok<OperatorSessionStatus>> Status(HttpContext http, OperatorKey key, OperatorSessions sessions) =>
-        TypedResults.Ok(new OperatorSessionStatus(
-            key.IsConfigured && http.Request.Cookies[OperatorSessions.CookieName] is { Length: > 0 and <= 4096 } cookie
-            && await sessions.IsValidAsync(cookie)));
+    internal static async Task<Ok<OperatorSessionStatus>> Status(HttpContext http, OperatorKey key, OperatorSessions sessions)
+    {
+        var name = key.IsConfigured && http.Request.Cookies[OperatorSessions.CookieName] is { Length: > 0 and <= 4096 } cookie
+            ? await sessions.ValidateAsync(cookie)
+            : null;
+        return TypedResults.Ok(new OperatorSessionStatus(name is not null, name));
+    }
 
     internal static NoContent SignOut(HttpContext http)
     {

@@ -25,7 +25,7 @@ public static class RestApiSetup
         services.AddSingleton(sp => new OperatorHubModeration(
             sp.GetRequiredService<GameStores>(), sp.GetRequiredService<Moderation>(), sp.GetRequiredService<IPlayerStrikes>()));
         services.AddSingleton<RemovalRequestLimiter>();
-        services.AddSingleton<IPlayerStrikes, LivePlayerStrikes>();
+        services.AddSingleton<IPlayerStrikes, StoredPlayerStrikes>();
         services.AddSingleton<BanList>();
         services.AddHostedService(sp => sp.GetRequiredService<BanList>());
         // A global hub filter (per-hub options are replaced by a copy of the global ones when SignalR

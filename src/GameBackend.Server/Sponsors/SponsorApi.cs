@@ -85,7 +85,7 @@ public static partial class SponsorApi
     }
 
     internal static async Task<Results<Created<CreatedSponsorResponse>, ValidationProblem>> CreateSponsor(
-        CreateSponsorRequest? request, GameStores stores, Moderation moderation, ILoggerFactory loggers, CancellationToken cancellationToken)
+        CreateSponsorRequest? request, GameStores stores, Moderation moderation, ILoggerFactory loggers, HttpContext http, CancellationToken cancellationToken)
     {
         var name = request?.Name?.Trim() ?? "";
         if (!ZoneRequestValidator.IsDisplayName(name))
@@ -96,7 +96,7 @@ public static partial class SponsorApi
         var created = await stores.Sponsors.CreateAsync(name, cancellationToken);
         var logger = loggers.CreateLogger(typeof(SponsorApi));
         LogSponsorCreated(logger, created.Sponsor.Id);
-        await moderation.AuditAsync(Actors.OperatorRest, AuditActions.SponsorCreated, created.Sponsor.Id.ToString(), new { name }, cancellationToken);
+        await moderation.AuditAsync(OperatorKeyFilter.ActorOf(http), AuditActions.SponsorCreated, created.Sponsor.Id.ToString(), new { name }, cancellationToken);
         return TypedResults.Created(
             $"/api/sponsors/{created.Sponsor.Id}",
             new CreatedSponsorResponse(created.Sponsor.Id, created.Sponsor.Name, created.ApiKey));
@@ -117,7 +117,7 @@ public static partial class SponsorApi
         }
 
         // The same handler serves the sponsor's own route and the operator's (a sponsor that lost its key).
-        var actor = http.Request.Path.StartsWithSegments("/api/operator") ? Actors.OperatorRest : Actors.Sponsor(sponsorId);
+        var actor = http.Request.Path.StartsWithSegments("/api/operator") ? OperatorKeyFilter.ActorOf(http) : Actors.Sponsor(sponsorId);
         await moderation.AuditAsync(actor, AuditActions.KeyRotated, sponsorId.ToString(), null, cancellationToken);
 
         var logger = loggers.CreateLogger(typeof(SponsorApi));

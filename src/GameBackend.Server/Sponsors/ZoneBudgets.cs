@@ -92,6 +92,78 @@ internal sealed class ZoneBudgetSweeper(ZoneBudgets budgets, IOptions<BillingOpt
     }
 }
 
+/// <summary>
+/// Closes and bills the zone visits a dead node left open (<see cref="BillingStore.CloseAbandonedVisitsAsync"/>):
+/// every <see cref="BillingOptions.OpenVisitSweepInterval"/> on the game clock, the visits whose last
+/// sighting is older than <see cref="BillingOptions.OpenVisitTimeout"/>. Runs on every node; the
+/// store makes concurrent sweeps safe and the ledger's key makes billing exactly-once, so no node
+/// needs to be elected. Zones charged by the sweep go through the same status re-evaluation as
+/// visits charged by the history writer.
+/// </summary>
+public sealed partial class AbandonedVisitSweeper(
+    ZoneBudgets budgets, IOptions<BillingOptions> options, GameClock clock, IServiceProvider services, ILogger<AbandonedVisitSweeper> logger) : BackgroundService
+{
+    /// <summary>Visits closed by one statement; a sweep repeats until a statement closes fewer.</summary>
+    public const int BatchSize = 5000;
+
+    /// <summary>One sweep now (also what the timer runs). Returns the visits closed; never throws but for cancellation.</summary>
+    public async Task<int> SweepAsync(CancellationToken cancellationToken)
+    {
+        if (services.GetService<BillingStore>() is not { } store)
+        {
+            return 0;
+        }
+
+        var before = clock.UtcNow - options.Value.OpenVisitTimeout;
+        var closed = 0;
+        try
+        {
+            AbandonedVisitSweep sweep;
+            do
+            {
+                sweep = await store.CloseAbandonedVisitsAsync(before, BatchSize, cancellationToken);
+                closed += sweep.Closed;
+                if (sweep.ChargedZones.Count > 0)
+                {
+                    await budgets.RefreshAsync(sweep.ChargedZones, cancellationToken);
+                }
+            }
+            while (sweep.Closed == BatchSize);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            LogSweepFailed(logger, ex);
+        }
+
+        if (closed > 0)
+        {
+            LogClosed(logger, closed, before);
+        }
+
+        return closed;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (services.GetService<BillingStore>() is null)
+        {
+            return;
+        }
+
+        using var timer = new PeriodicTimer(options.Value.OpenVisitSweepInterval, clock.Provider);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            await SweepAsync(stoppingToken);
+        }
+    }
+
+    [LoggerMessage(EventId = 5310, Level = LogLevel.Information, Message = "Closed {Count} zone visits left open by a node that stopped (last seen before {Before:O}); the qualifying ones are billed")]
+    private static partial void LogClosed(ILogger logger, int count, DateTimeOffset before);
+
+    [LoggerMessage(EventId = 5311, Level = LogLevel.Warning, Message = "Sweeping abandoned zone visits failed; the next sweep retries")]
+    private static partial void LogSweepFailed(ILogger logger, Exception exception);
+}
+
 internal static class BillingSetup
 {
     public static IServiceCollection AddSponsorBilling(this IServiceCollection services)
@@ -101,6 +173,8 @@ internal static class BillingSetup
         services.AddSingleton<ZoneBudgets>();
         services.AddSingleton<IZoneSpendListener>(sp => sp.GetRequiredService<ZoneBudgets>());
         services.AddHostedService<ZoneBudgetSweeper>();
+        services.AddSingleton<AbandonedVisitSweeper>();
+        services.AddHostedService(sp => sp.GetRequiredService<AbandonedVisitSweeper>());
         return services;
     }
 }

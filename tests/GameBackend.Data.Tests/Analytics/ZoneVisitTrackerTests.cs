@@ -63,4 +63,25 @@ public sealed class ZoneVisitTrackerTests
         _tracker.Forget("p", _events);
         Assert.Equal(new ZoneVisitEvent(ZoneA, "p", T0.AddMinutes(20), T0.AddMinutes(20), T0.AddMinutes(20)), _events[^1]);
     }
+
+    [Fact]
+    public void An_open_visit_is_written_again_once_a_refresh_interval_while_the_player_stays_inside()
+    {
+        var tracker = new ZoneVisitTracker(TimeSpan.FromMinutes(5), refreshInterval: TimeSpan.FromMinutes(1));
+        foreach (var seconds in new[] { 0, 30, 59, 60, 90, 125 })
+        {
+            tracker.Observe("p", T0.AddSeconds(seconds), [ZoneA], _events);
+        }
+
+        tracker.Observe("p", T0.AddSeconds(130), [], _events);
+
+        Assert.Equal(
+            [
+                new ZoneVisitEvent(ZoneA, "p", T0, T0, null),
+                new ZoneVisitEvent(ZoneA, "p", T0, T0.AddSeconds(60), null),
+                new ZoneVisitEvent(ZoneA, "p", T0, T0.AddSeconds(125), null),
+                new ZoneVisitEvent(ZoneA, "p", T0, T0.AddSeconds(130), T0.AddSeconds(130)),
+            ],
+            _events);
+    }
 }

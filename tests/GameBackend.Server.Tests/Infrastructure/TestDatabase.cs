@@ -46,6 +46,54 @@ public sealed class TestDatabase : IAsyncDisposable
         return (T)(await command.ExecuteScalarAsync())!;
     }
 
+    /// <summary>The first column of the first row, or null (no row, or SQL null).</summary>
+    public async Task<object?> ScalarOrNullAsync(string sql, params (string Name, object Value)[] parameters)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var (n, v) in parameters)
+        {
+            command.Parameters.AddWithValue(n, v);
+        }
+
+        return await command.ExecuteScalarAsync() is { } value and not DBNull ? value : null;
+    }
+
+    /// <summary>The first column of every row, as text.</summary>
+    public async Task<List<string>> ColumnAsync(string sql, params (string Name, object Value)[] parameters)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var (n, v) in parameters)
+        {
+            command.Parameters.AddWithValue(n, v);
+        }
+
+        var values = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            values.Add(Convert.ToString(reader.GetValue(0), System.Globalization.CultureInfo.InvariantCulture)!);
+        }
+
+        return values;
+    }
+
+    public async Task ExecuteAsync(string sql, params (string Name, object Value)[] parameters)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var (n, v) in parameters)
+        {
+            command.Parameters.AddWithValue(n, v);
+        }
+
+        await command.ExecuteNonQueryAsync();
+    }
+
     public async ValueTask DisposeAsync()
     {
         NpgsqlConnection.ClearAllPools();

@@ -114,6 +114,7 @@ function showSignIn(message, error) {
   if (error) status.dataset.error = error;
   else delete status.dataset.error;
   $('#signin').hidden = false;
+  $('#operator-name').hidden = true;
 }
 
 /**
@@ -165,6 +166,10 @@ async function connect() {
   delete status.dataset.error;
   setStatus(status, 'connected', 'ok');
   $('#signin').hidden = true;
+  // Who the audit log will name for what this console does (operator:<name>).
+  const me = await conn.invoke('GetOperator').catch(() => null);
+  $('#operator-name').textContent = me ? `signed in as ${me}` : '';
+  $('#operator-name').hidden = !me;
   render();
   timers.push(setInterval(render, 500));
   timers.push(setInterval(() => loadZones(conn).catch(() => {}), 30000));
@@ -270,7 +275,7 @@ async function refreshModeration() {
     el('span', { class: 'label' }, `${b.playerId} — ${b.reason}`),
     el('button', { type: 'button', class: 'unban', onclick: async () => { await conn.invoke('Unban', b.playerId); await refreshModeration(); await loadAudit(); } }, 'Unban')))));
 
-  $('#strikes').replaceChildren(...(strikes.length === 0 ? [el('li', { class: 'muted' }, 'No strikes among online players.')] : strikes.map((s) => el('li', { dataset: { playerId: s.playerId } },
+  $('#strikes').replaceChildren(...(strikes.length === 0 ? [el('li', { class: 'muted' }, 'No player has strikes.')] : strikes.map((s) => el('li', { dataset: { playerId: s.playerId } },
     el('span', { class: 'label' }, `${s.playerId} — ${s.strikes} strike${s.strikes === 1 ? '' : 's'}`),
     el('button', { type: 'button', onclick: () => { $('#ban-player').value = s.playerId; $('#ban-reason').focus(); } }, 'Ban…')))));
 }
