@@ -16,9 +16,14 @@ namespace GameBackend.Data.Analytics;
 /// zones against one) differ only by whole cells of k or more; zones (versions) smaller than the
 /// minimum area count for nothing; captures are matched with the zone's shape in force when they
 /// happened (<c>sponsor_zone_versions</c>).
+///
+/// Every query runs under <paramref name="statementTimeout"/> (<see cref="BoundedReads"/>): their
+/// cost grows with the range and the data, both chosen by the caller.
 /// </summary>
-public sealed class AnalyticsQueries(NpgsqlDataSource dataSource)
+public sealed class AnalyticsQueries(NpgsqlDataSource dataSource, TimeSpan? statementTimeout = null)
 {
+    private readonly BoundedReads _reads = new(dataSource, statementTimeout);
+
     /// <summary>Default minimum number of unique players behind any figure shown to a sponsor.</summary>
     public const int DefaultK = 5;
 
@@ -55,14 +60,16 @@ public sealed class AnalyticsQueries(NpgsqlDataSource dataSource)
             from kept group by bucket having count(distinct player_id) >= @k order by bucket
             """, sponsorId, zoneId, from, to, k, minZoneAreaSquareMeters);
         cmd.Parameters.AddWithValue("unit", Unit(bucket));
-        var list = new List<VisitBucket>();
-        await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
-        while (await r.ReadAsync(cancellationToken))
+        return await _reads.ReadAsync(cmd, async (r, ct) =>
         {
-            list.Add(new VisitBucket(new DateTimeOffset(r.GetDateTime(0)), r.GetInt64(1), r.GetInt64(2), false));
-        }
+            var list = new List<VisitBucket>();
+            while (await r.ReadAsync(ct))
+            {
+                list.Add(new VisitBucket(new DateTimeOffset(r.GetDateTime(0)), r.GetInt64(1), r.GetInt64(2), false));
+            }
 
-        return list;
+            return (IReadOnlyList<VisitBucket>)list;
+        }, cancellationToken);
     }
 
     /// <summary>Mean dwell (whole seconds) over closed visits that entered in the range, from cells of
@@ -75,12 +82,14 @@ public sealed class AnalyticsQueries(NpgsqlDataSource dataSource)
             select count(distinct player_id), count(*), avg(extract(epoch from exited_at - entered_at))::float8
             from kept where exited_at is not null
             """, sponsorId, zoneId, from, to, k, minZoneAreaSquareMeters);
-        await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
-        await r.ReadAsync(cancellationToken);
-        var players = r.GetInt64(0);
-        return players < k
-            ? new DwellStatistics(null, null, null, true)
-            : new DwellStatistics(players, r.GetInt64(1), Math.Round(r.GetDouble(2)), false);
+        return await _reads.ReadAsync(cmd, async (r, ct) =>
+        {
+            await r.ReadAsync(ct);
+            var players = r.GetInt64(0);
+            return players < k
+                ? new DwellStatistics(null, null, null, true)
+                : new DwellStatistics(players, r.GetInt64(1), Math.Round(r.GetDouble(2)), false);
+        }, cancellationToken);
     }
 
     /// <summary>Captures inside the zone's area as it was when they happened, by species, from cells
@@ -102,14 +111,16 @@ public sealed class AnalyticsQueries(NpgsqlDataSource dataSource)
             from rows r join passing p on p.zone_id = r.zone_id and p.hour = r.hour
             group by r.species having count(distinct r.player_id) >= @k order by r.species
             """, sponsorId, zoneId, from, to, k, minZoneAreaSquareMeters);
-        var list = new List<SpeciesCaptures>();
-        await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
-        while (await r.ReadAsync(cancellationToken))
+        return await _reads.ReadAsync(cmd, async (r, ct) =>
         {
-            list.Add(new SpeciesCaptures(r.GetString(0), r.GetInt64(1), r.GetInt64(2), false));
-        }
+            var list = new List<SpeciesCaptures>();
+            while (await r.ReadAsync(ct))
+            {
+                list.Add(new SpeciesCaptures(r.GetString(0), r.GetInt64(1), r.GetInt64(2), false));
+            }
 
-        return list;
+            return (IReadOnlyList<SpeciesCaptures>)list;
+        }, cancellationToken);
     }
 
     /// <summary>
@@ -139,10 +150,11 @@ public sealed class AnalyticsQueries(NpgsqlDataSource dataSource)
             from sighted s
             """, sponsorId, zoneId, from, to, k, minZoneAreaSquareMeters);
         cmd.Parameters.AddWithValue("window", window);
-        await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
-        await r.ReadAsync(cancellationToken);
-        var sighted = r.GetInt64(0);
-        var converted = r.GetInt64(1);
+        var (sighted, converted) = await _reads.ReadAsync(cmd, async (r, ct) =>
+        {
+            await r.ReadAsync(ct);
+            return (r.GetInt64(0), r.GetInt64(1));
+        }, cancellationToken);
         if (sighted < k || (converted > 0 && converted < k))
         {
             return new ZoneConversion(null, null, null, true);
@@ -170,7 +182,7 @@ public sealed class AnalyticsQueries(NpgsqlDataSource dataSource)
             throw new ArgumentException("Too many cells: use a larger cell size or a smaller box.");
         }
 
-        await using var cmd = dataSource.CreateCommand("""
+        await using var cmd = new NpgsqlCommand("""
             select ix, iy, count(*), count(distinct player_id)
             from (select floor((ST_X(g) - @minx) / @cell)::int as ix, floor((ST_Y(g) - @miny) / @cell)::int as iy, player_id
                   from (select geog::geometry as g, player_id from position_samples
@@ -188,22 +200,24 @@ public sealed class AnalyticsQueries(NpgsqlDataSource dataSource)
         cmd.Parameters.AddWithValue("from", from);
         cmd.Parameters.AddWithValue("to", to);
         cmd.Parameters.AddWithValue("mink", (long)minUniquePlayers);
-        var cells = new List<HeatmapCell>();
-        await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
-        while (await r.ReadAsync(cancellationToken))
+        return await _reads.ReadAsync(cmd, async (r, ct) =>
         {
-            var x = minLongitude + (r.GetInt32(0) * cellDegrees);
-            var y = minLatitude + (r.GetInt32(1) * cellDegrees);
-            cells.Add(new HeatmapCell(x, y, x + cellDegrees, y + cellDegrees, r.GetInt64(2), r.GetInt64(3)));
-        }
+            var cells = new List<HeatmapCell>();
+            while (await r.ReadAsync(ct))
+            {
+                var x = minLongitude + (r.GetInt32(0) * cellDegrees);
+                var y = minLatitude + (r.GetInt32(1) * cellDegrees);
+                cells.Add(new HeatmapCell(x, y, x + cellDegrees, y + cellDegrees, r.GetInt64(2), r.GetInt64(3)));
+            }
 
-        return cells;
+            return (IReadOnlyList<HeatmapCell>)cells;
+        }, cancellationToken);
     }
 
     /// <summary>Operator: spawns (by spawn time) and captures (by capture time) per species and rarity.</summary>
     public async Task<IReadOnlyList<SpeciesRarityCounts>> SpawnsAndCapturesAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default)
     {
-        await using var cmd = dataSource.CreateCommand("""
+        await using var cmd = new NpgsqlCommand("""
             select coalesce(s.species, c.species), coalesce(s.rarity, c.rarity), coalesce(s.n, 0), coalesce(c.n, 0)
             from (select species, rarity, count(*) as n from spawns where spawned_at >= @from and spawned_at < @to group by 1, 2) s
             full join (select species, rarity, count(*) as n from captures where captured_at >= @from and captured_at < @to group by 1, 2) c
@@ -212,20 +226,22 @@ public sealed class AnalyticsQueries(NpgsqlDataSource dataSource)
             """);
         cmd.Parameters.AddWithValue("from", from);
         cmd.Parameters.AddWithValue("to", to);
-        var list = new List<SpeciesRarityCounts>();
-        await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
-        while (await r.ReadAsync(cancellationToken))
+        return await _reads.ReadAsync(cmd, async (r, ct) =>
         {
-            list.Add(new SpeciesRarityCounts(r.GetString(0), r.GetString(1), r.GetInt64(2), r.GetInt64(3)));
-        }
+            var list = new List<SpeciesRarityCounts>();
+            while (await r.ReadAsync(ct))
+            {
+                list.Add(new SpeciesRarityCounts(r.GetString(0), r.GetString(1), r.GetInt64(2), r.GetInt64(3)));
+            }
 
-        return list;
+            return (IReadOnlyList<SpeciesRarityCounts>)list;
+        }, cancellationToken);
     }
 
     /// <summary>Operator: distinct players with at least one position per bucket.</summary>
     public async Task<IReadOnlyList<ActivePlayersBucket>> ActivePlayersAsync(DateTimeOffset from, DateTimeOffset to, TimeBucket bucket, CancellationToken cancellationToken = default)
     {
-        await using var cmd = dataSource.CreateCommand("""
+        await using var cmd = new NpgsqlCommand("""
             select date_trunc(@unit, server_time, 'UTC') as bucket, count(distinct player_id)
             from position_samples where server_time >= @from and server_time < @to
             group by bucket order by bucket
@@ -233,31 +249,33 @@ public sealed class AnalyticsQueries(NpgsqlDataSource dataSource)
         cmd.Parameters.AddWithValue("unit", Unit(bucket));
         cmd.Parameters.AddWithValue("from", from);
         cmd.Parameters.AddWithValue("to", to);
-        var list = new List<ActivePlayersBucket>();
-        await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
-        while (await r.ReadAsync(cancellationToken))
+        return await _reads.ReadAsync(cmd, async (r, ct) =>
         {
-            list.Add(new ActivePlayersBucket(new DateTimeOffset(r.GetDateTime(0)), r.GetInt64(1)));
-        }
+            var list = new List<ActivePlayersBucket>();
+            while (await r.ReadAsync(ct))
+            {
+                list.Add(new ActivePlayersBucket(new DateTimeOffset(r.GetDateTime(0)), r.GetInt64(1)));
+            }
 
-        return list;
+            return (IReadOnlyList<ActivePlayersBucket>)list;
+        }, cancellationToken);
     }
 
     /// <summary>The current area of a sponsor's zone in m², or null when the sponsor has no such zone.</summary>
     public async Task<double?> SponsorZoneAreaAsync(Guid sponsorId, Guid zoneId, CancellationToken cancellationToken = default)
     {
-        await using var cmd = dataSource.CreateCommand("select ST_Area(geog) from sponsor_zones where id = @zone and sponsor_id = @sponsor");
+        await using var cmd = new NpgsqlCommand("select ST_Area(geog) from sponsor_zones where id = @zone and sponsor_id = @sponsor");
         cmd.Parameters.AddWithValue("zone", zoneId);
         cmd.Parameters.AddWithValue("sponsor", sponsorId);
-        return await cmd.ExecuteScalarAsync(cancellationToken) is double area ? area : null;
+        return await _reads.ReadAsync(cmd, async (r, ct) => await r.ReadAsync(ct) ? r.GetDouble(0) : (double?)null, cancellationToken);
     }
 
     private static string Unit(TimeBucket bucket) => bucket == TimeBucket.Day ? "day" : "hour";
 
-    private NpgsqlCommand SponsorCommand(string sql, Guid sponsorId, Guid? zoneId, DateTimeOffset from, DateTimeOffset to, int k, double minArea)
+    private static NpgsqlCommand SponsorCommand(string sql, Guid sponsorId, Guid? zoneId, DateTimeOffset from, DateTimeOffset to, int k, double minArea)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
-        var cmd = dataSource.CreateCommand(sql);
+        var cmd = new NpgsqlCommand(sql);
         cmd.Parameters.AddWithValue("sponsor", sponsorId);
         cmd.Parameters.Add(new NpgsqlParameter("zone", NpgsqlDbType.Uuid) { Value = (object?)zoneId ?? DBNull.Value });
         // Whole hours, whatever the caller passed: the cells are hours.

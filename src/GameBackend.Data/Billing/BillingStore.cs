@@ -7,9 +7,13 @@ namespace GameBackend.Data.Billing;
 /// Budgets, statements and the sponsor funnel. Every sponsor-facing query is scoped by sponsor id,
 /// so a sponsor can neither read nor change another sponsor's zones. Visits are charged by the
 /// history writer (<c>bill_zone_visits</c>, in the zone-visit transaction), not here.
+/// The statement, funnel and dwell histogram run under <paramref name="statementTimeout"/>
+/// (<see cref="BoundedReads"/>): a sponsor chooses their range.
 /// </summary>
-public sealed class BillingStore(NpgsqlDataSource dataSource)
+public sealed class BillingStore(NpgsqlDataSource dataSource, TimeSpan? statementTimeout = null)
 {
+    private readonly BoundedReads _reads = new(dataSource, statementTimeout);
+
     /// <summary>Dwell histogram edges, seconds: under a minute, 1–5, 5–15, 15–30, 30–60 min, an hour or more.</summary>
     public static readonly int[] DwellEdges = [0, 60, 300, 900, 1800, 3600];
 
@@ -125,7 +129,7 @@ public sealed class BillingStore(NpgsqlDataSource dataSource)
     public async Task<IReadOnlyList<StatementLine>> StatementAsync(Guid sponsorId, DateOnly from, DateOnly to, CancellationToken cancellationToken = default)
     {
         // zone_spend carries sponsor_id itself, so a deleted zone's spend stays on the statement.
-        await using var cmd = dataSource.CreateCommand("""
+        await using var cmd = new NpgsqlCommand("""
             select d.day, d.zone_id, s.name, d.visits, d.charged_visits, d.amount
             from zone_spend d left join sponsor_zones s on s.id = d.zone_id
             where d.sponsor_id = @sponsor and d.day >= @from and d.day < @to
@@ -134,15 +138,17 @@ public sealed class BillingStore(NpgsqlDataSource dataSource)
         cmd.Parameters.AddWithValue("sponsor", sponsorId);
         cmd.Parameters.AddWithValue("from", from);
         cmd.Parameters.AddWithValue("to", to);
-        var lines = new List<StatementLine>();
-        await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
-        while (await r.ReadAsync(cancellationToken))
+        return await _reads.ReadAsync(cmd, async (r, ct) =>
         {
-            lines.Add(new StatementLine(
-                r.GetFieldValue<DateOnly>(0), r.GetGuid(1), r.IsDBNull(2) ? null : r.GetString(2), r.GetInt32(3), r.GetInt32(4), r.GetDecimal(5)));
-        }
+            var lines = new List<StatementLine>();
+            while (await r.ReadAsync(ct))
+            {
+                lines.Add(new StatementLine(
+                    r.GetFieldValue<DateOnly>(0), r.GetGuid(1), r.IsDBNull(2) ? null : r.GetString(2), r.GetInt32(3), r.GetInt32(4), r.GetDecimal(5)));
+            }
 
-        return lines;
+            return (IReadOnlyList<StatementLine>)lines;
+        }, cancellationToken);
     }
 
     /// <summary>
@@ -151,7 +157,7 @@ public sealed class BillingStore(NpgsqlDataSource dataSource)
     /// </summary>
     public async Task<IReadOnlyList<FunnelDay>> FunnelAsync(Guid sponsorId, Guid? zoneId, DateOnly from, DateOnly to, int k, CancellationToken cancellationToken = default)
     {
-        await using var cmd = dataSource.CreateCommand("""
+        await using var cmd = new NpgsqlCommand("""
             with zones as (
                 select id, min_dwell_seconds from sponsor_zones
                 where sponsor_id = @sponsor and (@zone::uuid is null or id = @zone)),
@@ -183,26 +189,28 @@ public sealed class BillingStore(NpgsqlDataSource dataSource)
         cmd.Parameters.Add(new NpgsqlParameter("zone", NpgsqlDbType.Uuid) { Value = (object?)zoneId ?? DBNull.Value });
         cmd.Parameters.AddWithValue("from", from);
         cmd.Parameters.AddWithValue("to", to);
-        var days = new List<FunnelDay>();
-        await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
-        while (await r.ReadAsync(cancellationToken))
+        return await _reads.ReadAsync(cmd, async (r, ct) =>
         {
-            var (shown, visited, qualified, captured) = (r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4));
-            // Each stage is a set of players: a non-zero stage smaller than k could single someone out.
-            var suppressed = new[] { shown, visited, qualified, captured }.Any(n => n > 0 && n < k);
-            days.Add(suppressed
-                ? new FunnelDay(r.GetFieldValue<DateOnly>(0), null, null, null, null, true)
-                : new FunnelDay(r.GetFieldValue<DateOnly>(0), shown, visited, qualified, captured, false));
-        }
+            var days = new List<FunnelDay>();
+            while (await r.ReadAsync(ct))
+            {
+                var (shown, visited, qualified, captured) = (r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4));
+                // Each stage is a set of players: a non-zero stage smaller than k could single someone out.
+                var suppressed = new[] { shown, visited, qualified, captured }.Any(n => n > 0 && n < k);
+                days.Add(suppressed
+                    ? new FunnelDay(r.GetFieldValue<DateOnly>(0), null, null, null, null, true)
+                    : new FunnelDay(r.GetFieldValue<DateOnly>(0), shown, visited, qualified, captured, false));
+            }
 
-        return days;
+            return (IReadOnlyList<FunnelDay>)days;
+        }, cancellationToken);
     }
 
     /// <summary>Closed visits entered in [from, to) by dwell bucket (<see cref="DwellEdges"/>).</summary>
     public async Task<IReadOnlyList<DwellBucket>> DwellHistogramAsync(Guid sponsorId, Guid? zoneId, DateTimeOffset from, DateTimeOffset to, int k,
         CancellationToken cancellationToken = default)
     {
-        await using var cmd = dataSource.CreateCommand("""
+        await using var cmd = new NpgsqlCommand("""
             select width_bucket(extract(epoch from v.exited_at - v.entered_at)::float8, @edges::float8[]) as b,
                    count(*), count(distinct v.player_id)
             from zone_visits v join sponsor_zones z on z.id = v.zone_id
@@ -215,14 +223,16 @@ public sealed class BillingStore(NpgsqlDataSource dataSource)
         cmd.Parameters.AddWithValue("from", from);
         cmd.Parameters.AddWithValue("to", to);
         cmd.Parameters.AddWithValue("edges", DwellEdges.Select(e => (double)e).ToArray());
-        var counts = new Dictionary<int, (long Visits, long Players)>();
-        await using (var r = await cmd.ExecuteReaderAsync(cancellationToken))
+        var counts = await _reads.ReadAsync(cmd, async (r, ct) =>
         {
-            while (await r.ReadAsync(cancellationToken))
+            var found = new Dictionary<int, (long Visits, long Players)>();
+            while (await r.ReadAsync(ct))
             {
-                counts[r.GetInt32(0)] = (r.GetInt64(1), r.GetInt64(2));
+                found[r.GetInt32(0)] = (r.GetInt64(1), r.GetInt64(2));
             }
-        }
+
+            return found;
+        }, cancellationToken);
 
         // width_bucket: 1 = [edge0, edge1) … n = [edge n-1, ∞); every bucket is returned, empty ones as 0.
         var buckets = new List<DwellBucket>(DwellEdges.Length);

@@ -153,10 +153,10 @@ public sealed partial class DatabaseMigrator
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 150, Level = LogLevel.Information, Message = "Applied migration {Version} ({Name})")]
+        [LoggerMessage(EventId = 110, Level = LogLevel.Information, Message = "Applied migration {Version} ({Name})")]
         public static partial void Applied(ILogger logger, int version, string name);
 
-        [LoggerMessage(EventId = 151, Level = LogLevel.Debug, Message = "Database schema is up to date")]
+        [LoggerMessage(EventId = 111, Level = LogLevel.Debug, Message = "Database schema is up to date")]
         public static partial void UpToDate(ILogger logger);
     }
 }

@@ -27,6 +27,14 @@ internal static class DataSetup
             sp.GetRequiredKeyedService<NpgsqlDataSource>(GameDataServiceCollectionExtensions.DataSourceKey),
             sp.GetRequiredService<GameClock>().Provider));
 
+        // Analytics and statements run under Limits:AnalyticsStatementTimeout (docs/security.md).
+        builder.Services.AddSingleton(sp => new GameBackend.Data.Analytics.AnalyticsQueries(
+            sp.GetRequiredKeyedService<NpgsqlDataSource>(GameDataServiceCollectionExtensions.DataSourceKey),
+            sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<LimitsOptions>>().Value.AnalyticsStatementTimeout));
+        builder.Services.AddSingleton(sp => new GameBackend.Data.Billing.BillingStore(
+            sp.GetRequiredKeyedService<NpgsqlDataSource>(GameDataServiceCollectionExtensions.DataSourceKey),
+            sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<LimitsOptions>>().Value.AnalyticsStatementTimeout));
+
         builder.Services.AddGameData(o =>
         {
             builder.Configuration.GetSection("Data").Bind(o);

@@ -56,6 +56,17 @@ public sealed class LimitsOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:00:30")]
     public TimeSpan AnalyticsQueueTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// PostgreSQL statement timeout of every analytics, heatmap, funnel and statement query a sponsor
+    /// or operator starts (default 5 s): their cost grows with the range, area and data the caller
+    /// chooses, and the concurrency cap alone would let four slow queries hold their slots and
+    /// connections for as long as they run. Set per query transaction (<c>SET LOCAL</c>), so no other
+    /// query on the pooled connection inherits it. A query stopped by it answers 503 problem+json
+    /// with <c>Retry-After</c>, naming this setting.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00")]
+    public TimeSpan AnalyticsStatementTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Throws (<c>TryCapture</c>) per second per connection, sustained (default 5).</summary>
     [Range(0.1, 1000)]
     public double ThrowsPerSecond { get; set; } = 5;

@@ -59,6 +59,7 @@ public static partial class RequestLimits
         services.AddOptions<LimitsOptions>().BindConfiguration(LimitsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<LimitsOptions>, LimitsOptionsValidator>();
         services.AddSingleton<AnalyticsGate>();
+        services.AddExceptionHandler<StatementTimeoutExceptionHandler>();
         services.AddExceptionHandler<BadRequestExceptionHandler>();
         services.AddRateLimiter(_ => { });
         services.AddOptions<RateLimiterOptions>().Configure<IOptions<LimitsOptions>, PlayerTokens>((limiter, options, tokens) =>
@@ -267,19 +268,26 @@ public sealed class AnalyticsGate(IOptions<LimitsOptions> options) : IEndpointFi
     /// <summary>Takes a slot without waiting; dispose the result to give it back. Null when none is free.</summary>
     public IDisposable? TryEnter() => _slots.Wait(0) ? new Slot(_slots) : null;
 
+    /// <summary>
+    /// Waits up to <see cref="LimitsOptions.AnalyticsQueueTimeout"/> for a slot; dispose the result
+    /// to give it back. Null when none freed in time (for callers that are not endpoints, e.g. the operator hub).
+    /// </summary>
+    public async Task<IDisposable?> EnterAsync(CancellationToken cancellationToken) =>
+        await _slots.WaitAsync(options.Value.AnalyticsQueueTimeout, cancellationToken) ? new Slot(_slots) : null;
+
+    /// <summary>What a caller that found no slot is told.</summary>
+    public const string BusyDetail = "Too many analytics queries or exports are running on this node; retry after 1 s.";
+
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         // A short wait in line: a burst (the sponsor console's six figures) is served in turn, a
         // sustained overload still gets 429.
-        if (!await _slots.WaitAsync(options.Value.AnalyticsQueueTimeout, context.HttpContext.RequestAborted))
+        if (await EnterAsync(context.HttpContext.RequestAborted) is not { } slot)
         {
             context.HttpContext.Response.Headers.RetryAfter = "1";
-            return TypedResults.Problem(
-                "Too many analytics queries or exports are running on this node; retry after 1 s.",
-                statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests");
+            return TypedResults.Problem(BusyDetail, statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests");
         }
 
-        var slot = new Slot(_slots);
         try
         {
             var result = await next(context);
@@ -311,8 +319,8 @@ public sealed class AnalyticsGate(IOptions<LimitsOptions> options) : IEndpointFi
 
 /// <summary>
 /// Answers a request the framework could not read (a body that fails to bind, a bad header) with
-/// its own status as problem+json instead of 500, and a query cancelled by the analytics statement
-/// timeout with 503.
+/// its own status as problem+json instead of 500, and a query PostgreSQL cancelled otherwise (an
+/// operator's <c>pg_cancel_backend</c>) with 503.
 /// </summary>
 internal sealed partial class BadRequestExceptionHandler(IProblemDetailsService problems, ILogger<BadRequestExceptionHandler> logger) : IExceptionHandler
 {
@@ -323,7 +331,7 @@ internal sealed partial class BadRequestExceptionHandler(IProblemDetailsService 
             BadHttpRequestException bad => (bad.StatusCode, "Bad request", "The request could not be read: " + bad.Message),
             JsonException => (StatusCodes.Status400BadRequest, "Malformed body", "The body does not match the expected JSON shape."),
             Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.QueryCanceled } =>
-                (StatusCodes.Status503ServiceUnavailable, "Query took too long", "The query ran past the statement timeout; narrow the range and retry."),
+                (StatusCodes.Status503ServiceUnavailable, "Query cancelled", "The database cancelled the query; retry later."),
             _ => (0, "", ""),
         };
         if (status == 0)
@@ -341,6 +349,47 @@ internal sealed partial class BadRequestExceptionHandler(IProblemDetailsService 
         });
     }
 
-    [LoggerMessage(EventId = 5301, Level = LogLevel.Debug, Message = "Request to {Path} answered {Status}: {Reason}")]
+    [LoggerMessage(EventId = 5310, Level = LogLevel.Debug, Message = "Request to {Path} answered {Status}: {Reason}")]
     private static partial void LogBadRequest(ILogger logger, PathString path, int status, string reason);
+}
+
+/// <summary>
+/// An analytics or statement query stopped by <see cref="LimitsOptions.AnalyticsStatementTimeout"/>
+/// (<see cref="GameBackend.Data.StatementTimeoutException"/>) answers 503 problem+json with
+/// <c>Retry-After</c> and a detail naming the limit — never 500 — and is logged as a warning: the
+/// query was refused, nothing on the server broke. 503, not 504: no gateway timed out; this server
+/// declined to spend more on the request, and may serve it later or for a smaller range.
+/// </summary>
+internal sealed partial class StatementTimeoutExceptionHandler(IProblemDetailsService problems, ILogger<StatementTimeoutExceptionHandler> logger) : IExceptionHandler
+{
+    public const string Title = "Query took too long";
+
+    /// <summary>The detail for a query stopped after <paramref name="timeout"/>; also what the operator hub says.</summary>
+    public static string Detail(TimeSpan timeout) =>
+        $"The query ran longer than Limits:AnalyticsStatementTimeout ({Seconds(timeout)} s) and was stopped; "
+        + "ask for a shorter range or a smaller area, or retry later.";
+
+    public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
+    {
+        if (exception is not GameBackend.Data.StatementTimeoutException timeout)
+        {
+            return false;
+        }
+
+        LogStatementTimeout(logger, context.Request.Path.ToString(), timeout.Timeout);
+        context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        // A slot-sized pause: the query that timed out has freed its slot and its connection.
+        context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(timeout.Timeout.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        return await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            Exception = exception,
+            ProblemDetails = { Status = StatusCodes.Status503ServiceUnavailable, Title = Title, Detail = Detail(timeout.Timeout) },
+        });
+    }
+
+    internal static string Seconds(TimeSpan timeout) => timeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
+
+    [LoggerMessage(EventId = 5311, Level = LogLevel.Warning, Message = "Query for {Path} stopped by Limits:AnalyticsStatementTimeout ({Timeout})")]
+    internal static partial void LogStatementTimeout(ILogger logger, string path, TimeSpan timeout);
 }

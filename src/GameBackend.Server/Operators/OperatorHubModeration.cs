@@ -20,12 +20,16 @@ public sealed class OperatorHubModeration
     private readonly GameStores stores;
     private readonly Moderation moderation;
     private readonly IPlayerStrikes strikes;
+    private readonly Hosting.AnalyticsGate analytics;
+    private readonly ILogger logger;
 
-    internal OperatorHubModeration(GameStores stores, Moderation moderation, IPlayerStrikes strikes)
+    internal OperatorHubModeration(GameStores stores, Moderation moderation, IPlayerStrikes strikes, Hosting.AnalyticsGate analytics, ILogger<OperatorHubModeration> logger)
     {
         this.stores = stores;
         this.moderation = moderation;
         this.strikes = strikes;
+        this.analytics = analytics;
+        this.logger = logger;
     }
 
     public async Task<ZoneReviewResponse[]> GetZonesForReview(string? status)
@@ -117,11 +121,21 @@ public sealed class OperatorHubModeration
     public async Task<HeatmapResponse> GetHeatmap(HeatmapQuery query)
     {
         Require();
+        // The same cap and statement timeout as GET /api/operator/heatmap.
+        using var slot = await analytics.EnterAsync(CancellationToken.None) ?? throw new HubException(Hosting.AnalyticsGate.BusyDetail);
         var c = System.Globalization.CultureInfo.InvariantCulture;
-        var (response, errors) = await OperatorApi.HeatmapAsync(
-            query.MinLon.ToString("R", c), query.MinLat.ToString("R", c), query.MaxLon.ToString("R", c), query.MaxLat.ToString("R", c),
-            query.From, query.To, query.CellDegrees?.ToString("R", c), stores, CancellationToken.None);
-        return response ?? throw new HubException(string.Join(" ", errors!.Values.SelectMany(v => v)));
+        try
+        {
+            var (response, errors) = await OperatorApi.HeatmapAsync(
+                query.MinLon.ToString("R", c), query.MinLat.ToString("R", c), query.MaxLon.ToString("R", c), query.MaxLat.ToString("R", c),
+                query.From, query.To, query.CellDegrees?.ToString("R", c), stores, CancellationToken.None);
+            return response ?? throw new HubException(string.Join(" ", errors!.Values.SelectMany(v => v)));
+        }
+        catch (Data.StatementTimeoutException timeout)
+        {
+            Hosting.StatementTimeoutExceptionHandler.LogStatementTimeout(logger, "OperatorHub.GetHeatmap", timeout.Timeout);
+            throw new HubException(Hosting.StatementTimeoutExceptionHandler.Detail(timeout.Timeout));
+        }
     }
 
     private void Require()

@@ -23,7 +23,8 @@ public static class RestApiSetup
         services.AddSingleton<IValidateOptions<ModerationOptions>, ModerationOptionsValidator>();
         services.AddSingleton<Moderation>();
         services.AddSingleton(sp => new OperatorHubModeration(
-            sp.GetRequiredService<GameStores>(), sp.GetRequiredService<Moderation>(), sp.GetRequiredService<IPlayerStrikes>()));
+            sp.GetRequiredService<GameStores>(), sp.GetRequiredService<Moderation>(), sp.GetRequiredService<IPlayerStrikes>(),
+            sp.GetRequiredService<Hosting.AnalyticsGate>(), sp.GetRequiredService<ILogger<OperatorHubModeration>>()));
         services.AddSingleton<RemovalRequestLimiter>();
         services.AddSingleton<IPlayerStrikes, StoredPlayerStrikes>();
         services.AddSingleton<BanList>();

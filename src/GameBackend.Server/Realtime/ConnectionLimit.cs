@@ -71,7 +71,7 @@ public sealed partial class ConnectionLimit
     internal static void ConfigureKestrel(KestrelServerOptions kestrel, ConnectionLimit limit) =>
         kestrel.Limits.MaxConcurrentConnections = limit.MaxTcpConnections;
 
-    [LoggerMessage(EventId = 3200, Level = LogLevel.Information, Message = "Accepting at most {Max} hub connections (open-file limit {Descriptors}; -1: unknown)")]
+    [LoggerMessage(EventId = 3210, Level = LogLevel.Information, Message = "Accepting at most {Max} hub connections (open-file limit {Descriptors}; -1: unknown)")]
     private static partial void LogLimit(ILogger logger, int max, long descriptors);
 }
 

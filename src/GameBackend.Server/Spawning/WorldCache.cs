@@ -6,6 +6,7 @@ using GameBackend.Domain.Spawning;
 using GameBackend.Server.Hosting;
 using Microsoft.Extensions.Options;
 using NetTopologySuite.Geometries;
+using NetTopologySuite.Geometries.Prepared;
 
 namespace GameBackend.Server.Spawning;
 
@@ -18,7 +19,9 @@ public sealed record CachedZone(SpawnZone Zone, Envelope Bounds, string Name, Ge
 /// This node's copy of the sponsor and exclusion zones, read by cell grains without a call.
 /// Reloaded from PostgreSQL every <see cref="SpawnOptions.ZoneRefreshInterval"/> (so changes
 /// made on another node arrive within that), and at once after a change made on this node.
-/// Without PostgreSQL there are no zones.
+/// Without PostgreSQL there are no zones. Every per-cell or per-point lookup goes through a spatial
+/// index (<see cref="ZoneIndex{T}"/>) rebuilt with each snapshot, so its cost does not grow with the
+/// number of zones in the world.
 /// </summary>
 public sealed partial class WorldCache(
     IServiceProvider services, IOptions<SpawnOptions> options, GameClock clock, ILogger<WorldCache> logger) : BackgroundService
@@ -39,44 +42,81 @@ public sealed partial class WorldCache(
 
     public CachedZone? FindZone(string zoneId) => _snapshot.ById.GetValueOrDefault(zoneId);
 
-    public IEnumerable<CachedZone> ZonesOverlapping(CellBounds cell)
+    /// <summary>The zones whose bounding box meets the cell, in load order (what a cell spawns from and a player's visits are judged against).</summary>
+    public IReadOnlyList<CachedZone> ZonesOverlapping(CellBounds cell)
     {
         var envelope = new Envelope(cell.West, cell.East, cell.South, cell.North);
-        foreach (var zone in _snapshot.Zones)
+        var found = new List<IndexedZone>();
+        _snapshot.ZoneIndex.Query(envelope, found);
+        if (found.Count == 0)
         {
-            if (zone.Bounds.Intersects(envelope))
-            {
-                yield return zone;
-            }
+            return [];
         }
+
+        // The tree's order is its packing order; callers get the same order a scan gave.
+        found.Sort(static (a, b) => a.Order.CompareTo(b.Order));
+        return [.. found.Select(z => z.Zone)];
     }
 
     public bool IsExcluded(GeoPoint point)
     {
-        var exclusions = _snapshot.Exclusions;
-        if (exclusions.Count == 0)
+        var index = _snapshot.ExclusionIndex;
+        if (index.Count == 0)
         {
             return false;
         }
 
         var p = ZoneGeometry.Factory.CreatePoint(new Coordinate(point.Longitude, point.Latitude));
-        foreach (var exclusion in exclusions)
+        return index.Any(p.EnvelopeInternal, e => e.Prepared.Covers(p));
+    }
+
+    /// <summary>
+    /// The exclusion areas whose bounding box meets <paramref name="bounds"/> (grown by a margin: a
+    /// circle zone samples the true circle, whose edge may bulge past its stored polygon's box) —
+    /// the only ones that can cover a point drawn there.
+    /// </summary>
+    public IReadOnlyList<Geometry> ExclusionsOverlapping(Envelope bounds)
+    {
+        var index = _snapshot.ExclusionIndex;
+        if (index.Count == 0)
         {
-            if (exclusion.Covers(p))
-            {
-                return true;
-            }
+            return [];
         }
 
-        return false;
+        var grown = new Envelope(bounds);
+        grown.ExpandBy((Math.Max(bounds.Width, bounds.Height) * 0.05) + 1e-6);
+        var found = new List<IndexedExclusion>();
+        index.Query(grown, found);
+        return [.. found.Select(e => e.Area)];
     }
+
+    /// <summary>Work done by zone lookups of the current snapshot: candidates tested (for tests).</summary>
+    internal long ZoneCandidatesExamined => _snapshot.ZoneIndex.CandidatesExamined;
+
+    /// <summary>Work done by exclusion lookups of the current snapshot: candidates tested (for tests).</summary>
+    internal long ExclusionCandidatesExamined => _snapshot.ExclusionIndex.CandidatesExamined;
 
     /// <summary>Adds an exclusion at once, before the next reload confirms it.</summary>
     internal void AddExclusion(Geometry area)
     {
         var current = _snapshot;
-        _snapshot = current with { Exclusions = [.. current.Exclusions, area] };
+        Geometry[] exclusions = [.. current.Exclusions, area];
+        _snapshot = current with { Exclusions = exclusions, ExclusionIndex = IndexExclusions(exclusions) };
     }
+
+    /// <summary>Replaces the snapshot (what a reload does) and rebuilds both indexes.</summary>
+    internal void Load(IReadOnlyList<CachedZone> zones, IReadOnlyList<ExclusionZone> exclusions)
+    {
+        Geometry[] areas = [.. exclusions.Select(e => e.Area)];
+        var indexed = zones.Select((z, i) => new IndexedZone(i, z));
+        Interlocked.Increment(ref _version);
+        _snapshot = new Snapshot(
+            zones, areas, zones.ToDictionary(z => z.Zone.Id, StringComparer.Ordinal), exclusions,
+            new ZoneIndex<IndexedZone>(indexed, z => z.Zone.Bounds), IndexExclusions(areas));
+    }
+
+    private static ZoneIndex<IndexedExclusion> IndexExclusions(IEnumerable<Geometry> areas) =>
+        new(areas.Where(a => !a.IsEmpty).Select(a => new IndexedExclusion(a, PreparedGeometryFactory.Prepare(a))), e => e.Area.EnvelopeInternal);
 
     public async Task ReloadAsync(CancellationToken cancellationToken)
     {
@@ -97,8 +137,7 @@ public sealed partial class WorldCache(
                 cached.Add(new CachedZone(ToSpawnZone(zone), zone.Area.EnvelopeInternal, zone.Name, zone.Area, zone.Status));
             }
 
-            Interlocked.Increment(ref _version);
-            _snapshot = new Snapshot(cached, [.. exclusions.Select(e => e.Area)], cached.ToDictionary(z => z.Zone.Id, StringComparer.Ordinal), exclusions);
+            Load(cached, exclusions);
         }
         finally
         {
@@ -168,10 +207,15 @@ public sealed partial class WorldCache(
 
     private sealed record WindowDto(string? Day, string? Start, string? End);
 
+    private sealed record IndexedZone(int Order, CachedZone Zone);
+
+    private sealed record IndexedExclusion(Geometry Area, IPreparedGeometry Prepared);
+
     private sealed record Snapshot(
-        IReadOnlyList<CachedZone> Zones, IReadOnlyList<Geometry> Exclusions, IReadOnlyDictionary<string, CachedZone> ById, IReadOnlyList<ExclusionZone> ExclusionZones)
+        IReadOnlyList<CachedZone> Zones, IReadOnlyList<Geometry> Exclusions, IReadOnlyDictionary<string, CachedZone> ById, IReadOnlyList<ExclusionZone> ExclusionZones,
+        ZoneIndex<IndexedZone> ZoneIndex, ZoneIndex<IndexedExclusion> ExclusionIndex)
     {
-        public static readonly Snapshot Empty = new([], [], new Dictionary<string, CachedZone>(), []);
+        public static readonly Snapshot Empty = new([], [], new Dictionary<string, CachedZone>(), [], new([], z => z.Zone.Bounds), new([], e => e.Area.EnvelopeInternal));
     }
 
     [LoggerMessage(EventId = 6001, Level = LogLevel.Warning, Message = "Reloading zones failed; keeping the previous copy")]

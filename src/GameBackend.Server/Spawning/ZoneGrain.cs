@@ -77,9 +77,11 @@ internal sealed class ZoneGrain(WorldCache world, CellGrid grid, GameClock clock
 
         var catalog = ServiceProvider.GetRequiredService<SpeciesCatalog>();
         var result = ImmutableArray.CreateBuilder<Creature>(due);
+        // Only the exclusions near this zone (the spatial index): all of the world's grew with the world.
+        var exclusions = world.ExclusionsOverlapping(cached.Bounds);
         for (var i = 0; i < due; i++)
         {
-            if (SpawnZoneRules.RandomPointIn(zone, _random, world.Exclusions) is not { } point)
+            if (SpawnZoneRules.RandomPointIn(zone, _random, exclusions) is not { } point)
             {
                 break; // The zone is (almost) all excluded: spawn nothing rather than inside an exclusion.
             }
