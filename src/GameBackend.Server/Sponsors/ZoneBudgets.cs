@@ -157,10 +157,10 @@ public sealed partial class AbandonedVisitSweeper(
         }
     }
 
-    [LoggerMessage(EventId = 5310, Level = LogLevel.Information, Message = "Closed {Count} zone visits left open by a node that stopped (last seen before {Before:O}); the qualifying ones are billed")]
+    [LoggerMessage(EventId = 5510, Level = LogLevel.Information, Message = "Closed {Count} zone visits left open by a node that stopped (last seen before {Before:O}); the qualifying ones are billed")]
     private static partial void LogClosed(ILogger logger, int count, DateTimeOffset before);
 
-    [LoggerMessage(EventId = 5311, Level = LogLevel.Warning, Message = "Sweeping abandoned zone visits failed; the next sweep retries")]
+    [LoggerMessage(EventId = 5511, Level = LogLevel.Warning, Message = "Sweeping abandoned zone visits failed; the next sweep retries")]
     private static partial void LogSweepFailed(ILogger logger, Exception exception);
 }
 
