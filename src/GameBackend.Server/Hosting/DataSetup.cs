@@ -8,6 +8,9 @@ internal static class DataSetup
 {
     /// <summary>
     /// PostgreSQL when <c>ConnectionStrings:Postgres</c> is set, otherwise history is disabled.
+    /// <c>ConnectionStrings:Postgres</c> is the least-privilege app role the server works as;
+    /// <c>ConnectionStrings:PostgresMigrations</c>, when set, is the owner role the migrations run as
+    /// (docs/security.md, finding 6).
     /// Registered before Orleans so that on shutdown the history writer stops after the silo
     /// (hosted services stop in reverse order) and flushes what deactivating grains recorded.
     /// </summary>
@@ -31,6 +34,7 @@ internal static class DataSetup
         {
             builder.Configuration.GetSection("Data").Bind(o);
             o.ConnectionString = connectionString;
+            o.MigrationConnectionString = builder.Configuration.GetConnectionString("PostgresMigrations");
         });
         builder.Services.AddGameHistory(o =>
         {
@@ -56,7 +60,13 @@ internal static class DataSetup
     }
 }
 
-internal sealed class PostgresHealthCheck([FromKeyedServices(GameDataServiceCollectionExtensions.DataSourceKey)] NpgsqlDataSource dataSource)
+/// <summary>
+/// PostgreSQL's part of readiness. An outage does not make the node unready: play goes on without
+/// PostgreSQL (history spills and catches up, logins answer 503), so the check says Degraded and why,
+/// and the balancer keeps sending players.
+/// </summary>
+internal sealed class PostgresHealthCheck(
+    [FromKeyedServices(GameDataServiceCollectionExtensions.DataSourceKey)] NpgsqlDataSource dataSource, DatabaseStatus status)
     : Microsoft.Extensions.Diagnostics.HealthChecks.IHealthCheck
 {
     public async Task<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult> CheckHealthAsync(
@@ -68,11 +78,16 @@ internal sealed class PostgresHealthCheck([FromKeyedServices(GameDataServiceColl
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(TimeSpan.FromSeconds(3));
             await command.ExecuteScalarAsync(timeout.Token);
-            return Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy();
         }
         catch (Exception ex) when (ex is NpgsqlException or OperationCanceledException or TimeoutException)
         {
-            return Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Unhealthy("PostgreSQL does not answer.", ex);
+            return Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Degraded(
+                "PostgreSQL does not answer: play goes on, history is kept on disk until it is back, logins answer 503.", ex);
         }
+
+        return status.Problem is { } problem
+            ? Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Degraded(
+                "PostgreSQL answers but its schema is not migrated yet (logins answer 503): " + problem)
+            : Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy("PostgreSQL answers.");
     }
 }

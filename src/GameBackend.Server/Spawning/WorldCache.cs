@@ -113,6 +113,15 @@ public sealed partial class WorldCache(
             return;
         }
 
+        // A node that started while PostgreSQL was down loads the zones as soon as the schema is
+        // migrated, not a whole refresh interval later.
+        if (services.GetService<Data.DatabaseStatus>() is { SchemaReady: false } database)
+        {
+            _ = database.WhenSchemaReady.ContinueWith(
+                _ => ReloadAsync(stoppingToken), stoppingToken, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap()
+                .ContinueWith(t => LogReloadFailed(logger, t.Exception!), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        }
+
         using var timer = new PeriodicTimer(options.Value.ZoneRefreshInterval);
         do
         {
