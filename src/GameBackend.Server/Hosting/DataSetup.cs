@@ -7,6 +7,18 @@ namespace GameBackend.Server.Hosting;
 internal static class DataSetup
 {
     /// <summary>
+    /// Where a node keeps state that must outlive it (the history journal and spill) when no folder
+    /// is configured: <c>$XDG_DATA_HOME/gamebackend</c> (<c>~/.local/share/gamebackend</c>), which,
+    /// unlike the temp folder, is neither a tmpfs nor cleaned at boot. Containers set
+    /// <c>History:SpillDirectory</c> to a mounted volume instead (Dockerfile, compose, Kubernetes).
+    /// </summary>
+    internal static string DefaultStateDirectory()
+    {
+        var data = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.DoNotVerify);
+        return Path.Combine(string.IsNullOrEmpty(data) ? Path.GetTempPath() : data, "gamebackend");
+    }
+
+    /// <summary>
     /// PostgreSQL when <c>ConnectionStrings:Postgres</c> is set, otherwise history is disabled.
     /// <c>ConnectionStrings:Postgres</c> is the least-privilege app role the server works as;
     /// <c>ConnectionStrings:PostgresMigrations</c>, when set, is the owner role the migrations run as
@@ -47,7 +59,7 @@ internal static class DataSetup
                 var csb = new NpgsqlConnectionStringBuilder(connectionString);
                 var key = $"{csb.Host}:{csb.Port}/{csb.Database}|{builder.Configuration["Cluster:SiloPort"]}";
                 var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)))[..16];
-                o.SpillDirectory = Path.Combine(Path.GetTempPath(), "gamebackend-history-spill", hash);
+                o.SpillDirectory = Path.Combine(DefaultStateDirectory(), "history-spill", hash);
             }
         });
         builder.Services.AddSingleton<IGameHistory, PostgresGameHistory>();
