@@ -51,6 +51,14 @@ public sealed class PostgresDownAtStartTests
             new LoginResponse { PlayerId = playerId, Token = token, ExpiresAt = expiresAt.ToUnixTimeMilliseconds() },
             server.BuildConnection(token, WireProtocol.MessagePack));
         await player.Connection.StartAsync().WaitAsync(TestServer.Timeout);
+
+        // REST that needs stored data says the same, not 500.
+        using var collection = new HttpRequestMessage(HttpMethod.Get, "/api/players/me/collection");
+        collection.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        var stored = await server.Http.SendAsync(collection);
+        await stored.AssertProblemAsync(HttpStatusCode.ServiceUnavailable);
+        Assert.NotNull(stored.Headers.RetryAfter);
+
         var accepted = new List<long>();
         await HistoryFaultTests.SendAsync(server, player, 10, accepted);
 
