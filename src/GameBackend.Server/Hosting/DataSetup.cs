@@ -88,7 +88,9 @@ internal sealed class PostgresHealthCheck(
         {
             await using var command = dataSource.CreateCommand("select 1");
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(TimeSpan.FromSeconds(3));
+            // Well inside the probes' timeouts (Kubernetes 5 s, Compose 3 s): an unreachable host
+            // must read as Degraded, not as a probe that timed out.
+            timeout.CancelAfter(TimeSpan.FromSeconds(2));
             await command.ExecuteScalarAsync(timeout.Token);
         }
         catch (Exception ex) when (ex is NpgsqlException or OperationCanceledException or TimeoutException)
