@@ -73,6 +73,11 @@ public sealed class PostgresDownAtStartTests
         Assert.Equal(
             (long)GameBackend.Data.Migrations.DatabaseMigrator.Migrations.Count,
             await database.ScalarAsync<long>("select count(*) from schema_migrations"));
+        // The maintenance loop, as the app role, made the day partitions through the owner's function.
+        var today = GameBackend.Data.History.PositionPartitions.NameFor(DateOnly.FromDateTime(DateTime.UtcNow));
+        await Rest.Rest.EventuallyAsync(
+            async () => await database.ScalarAsync<long>("select count(*) from pg_tables where tablename = @t", ("t", today)) == 1,
+            "today's position partition");
         await Rest.Rest.EventuallyAsync(async () =>
         {
             using var again = await server.Http.GetAsync("/health/ready");

@@ -34,6 +34,7 @@ internal sealed class HistoryJournal(
 
     // The first interval fsync is due one interval after start, like every later one.
     private long _lastSync = (time ?? TimeProvider.System).GetTimestamp();
+
     /// <summary>File-name prefix of journal segments (spill files start with the kind instead).</summary>
     public const string Prefix = "journal-";
 
@@ -369,6 +370,15 @@ internal sealed class HistoryJournal(
         {
             // A segment is never left behind with rows the policy promised to sync.
             SyncLocked();
+        }
+        catch (IOException)
+        {
+            // The rows are with the OS (and replayed from this segment after a crash); only the
+            // power-failure promise is lost for them, as with a failed write.
+        }
+
+        try
+        {
             _current.Dispose();
         }
         catch (IOException)

@@ -117,9 +117,7 @@ public sealed partial class WorldCache(
         // migrated, not a whole refresh interval later.
         if (services.GetService<Data.DatabaseStatus>() is { SchemaReady: false } database)
         {
-            _ = database.WhenSchemaReady.ContinueWith(
-                _ => ReloadAsync(stoppingToken), stoppingToken, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap()
-                .ContinueWith(t => LogReloadFailed(logger, t.Exception!), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            _ = ReloadWhenSchemaReadyAsync(database, stoppingToken);
         }
 
         using var timer = new PeriodicTimer(options.Value.ZoneRefreshInterval);
@@ -136,6 +134,23 @@ public sealed partial class WorldCache(
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    private async Task ReloadWhenSchemaReadyAsync(Data.DatabaseStatus database, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await database.WhenSchemaReady.WaitAsync(stoppingToken);
+            await ReloadAsync(stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            // The periodic reload tries again.
+            LogReloadFailed(logger, ex);
+        }
     }
 
     internal static SpawnZone ToSpawnZone(SponsorZone zone) => new()
