@@ -66,10 +66,16 @@ CONF
   if ! pg_running; then
     as_postgres "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 start >/dev/null
   fi
-  local psql=("$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1 -qtA)
+  # Notices ("already exists, skipping") are not news on a second start.
+  local psql=(env PGOPTIONS="-c client_min_messages=warning" "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1 -qtA)
   # PostGIS is not a trusted extension, so only a superuser may create it: template1 carries it,
   # and every database made from it (the tests make one per class, as the owner) has it already.
-  as_postgres "${psql[@]}" -d template1 -c "create extension if not exists postgis" >/dev/null
+  # Once per state folder: while a session sits in template1, CREATE DATABASE fails, and pg-start
+  # runs while test suites create databases.
+  if [ ! -f "$STATE_DIR/template1-postgis" ]; then
+    as_postgres "${psql[@]}" -d template1 -c "create extension if not exists postgis" >/dev/null
+    as_root touch "$STATE_DIR/template1-postgis"
+  fi
   # Owner: may create databases (the test suites' throwaway ones) and end the app role's sessions in
   # them (drop database ... with (force)); no superuser. An older state folder made it a superuser.
   if [ "$(as_postgres "${psql[@]}" -c "select 1 from pg_roles where rolname='$DB_USER'")" != "1" ]; then
