@@ -10,8 +10,13 @@ RUN dotnet publish src/GameBackend.Server/GameBackend.Server.csproj -c Release -
 FROM mcr.microsoft.com/dotnet/aspnet:10.0
 WORKDIR /app
 COPY --from=build /app ./
+# State that must outlive the container (the history journal and spill, docs/history.md): mount a
+# volume here (Compose: a named volume per node; Kubernetes: the StatefulSet's volume claim). A new
+# named volume takes this folder's owner, so the `app` user can write it.
+RUN mkdir -p /var/lib/gamebackend/history && chown -R app:app /var/lib/gamebackend
 ENV ASPNETCORE_URLS=http://0.0.0.0:8080 \
-    DOTNET_gcServer=1
+    DOTNET_gcServer=1 \
+    History__SpillDirectory=/var/lib/gamebackend/history
 EXPOSE 8080 11111 30000
 USER app
 ENTRYPOINT ["dotnet", "GameBackend.Server.dll"]

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Generates the token signing key (docs/security.md). The server refuses to start outside Development
-# without one, so every deployment makes its own; nothing secret is ever committed.
+# Generates the token signing key and the PostgreSQL role passwords (docs/security.md). The server
+# refuses to start outside Development without a key, so every deployment makes its own; nothing
+# secret is ever committed.
 #
-#   scripts/generate-secrets.sh              create deploy/secrets/identity_signing_key if it is missing
+#   scripts/generate-secrets.sh              create deploy/secrets/identity_signing_key if it is missing, and the
+#                                            PostgreSQL passwords for Compose (postgres_{superuser,owner,app}_password,
+#                                            with pgpass files for the server's connection strings)
 #   scripts/generate-secrets.sh --rotate     new key; the current one moves to identity_signing_key.previous
 #                                            (pass it as Identity:PreviousSigningKeys:0 for one token lifetime)
 #   scripts/generate-secrets.sh --print      print a fresh key and write nothing
@@ -14,6 +17,24 @@ key_file=$dir/identity_signing_key
 
 # 48 random bytes, base64: 64 characters, far above the 32-byte minimum.
 new_key() { head -c 48 /dev/urandom | base64 -w0; }
+
+# 24 random bytes as base64url: no ':' or backslash, so it fits a pgpass line as it is.
+new_password() { head -c 24 /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '='; }
+
+# Compose's PostgreSQL roles (docs/security.md, finding 6): the superuser only the database container
+# uses, the owner that runs migrations, and the least-privilege app role the server works as. Each
+# password also as a pgpass file, which Npgsql reads through Passfile= in the connection string.
+write_postgres_secrets() {
+  mkdir -p "$dir"
+  chmod 700 "$dir"
+  local role file
+  for role in superuser owner app; do
+    file=$dir/postgres_${role}_password
+    [[ -f $file ]] || (umask 022 && new_password >"$file")
+  done
+  (umask 022 && echo "*:*:*:gamebackend:$(cat "$dir/postgres_owner_password")" >"$dir/postgres_owner_pgpass")
+  (umask 022 && echo "*:*:*:gamebackend_app:$(cat "$dir/postgres_app_password")" >"$dir/postgres_app_pgpass")
+}
 
 write_key() {
   mkdir -p "$dir"
@@ -46,6 +67,7 @@ case "${1:-}" in
     else
       write_key "$key_file"
       echo "generate-secrets: wrote $key_file" >&2
-    fi ;;
+    fi
+    write_postgres_secrets ;;
   *) sed -n '2,10p' "$0" >&2; exit 2 ;;
 esac

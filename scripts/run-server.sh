@@ -5,7 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/services.sh start
 eval "$(scripts/services.sh env)"
-export ConnectionStrings__Postgres="$GAMEBACKEND_POSTGRES"
+# The server works as the least-privilege app role; migrations run as the owner (docs/security.md).
+export ConnectionStrings__Postgres="$GAMEBACKEND_POSTGRES_APP"
+export ConnectionStrings__PostgresMigrations="$GAMEBACKEND_POSTGRES"
 export ConnectionStrings__Redis="$GAMEBACKEND_REDIS"
 # Development conveniences, overridable from the environment: an operator key for the live map and
 # the sponsor/operator APIs, and the demo world (sponsor zones along a main street).

@@ -8,6 +8,11 @@
 #   scripts/services.sh pg-stop    stop PostgreSQL only (fault tests)
 #   scripts/services.sh pg-start   start PostgreSQL only
 #   scripts/services.sh env        print the connection settings as shell exports
+#
+# Two roles (docs/security.md, finding 6): `gamebackend` owns the database and runs the migrations
+# (GAMEBACKEND_POSTGRES, ConnectionStrings:PostgresMigrations); `gamebackend_app` is what the server
+# works as (GAMEBACKEND_POSTGRES_APP, ConnectionStrings:Postgres): rows in and out of the game's
+# tables, granted by migration 0008. Neither is a superuser.
 set -euo pipefail
 
 PG_PORT="${GAMEBACKEND_PG_PORT:-54329}"
@@ -20,6 +25,8 @@ PG_BIN="/usr/lib/postgresql/15/bin"
 DB_NAME=gamebackend
 DB_USER=gamebackend
 DB_PASSWORD=gamebackend
+APP_USER=gamebackend_app
+APP_PASSWORD=gamebackend_app
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 as_postgres() { as_root runuser -u postgres -- "$@"; }
@@ -59,10 +66,28 @@ CONF
   if ! pg_running; then
     as_postgres "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 start >/dev/null
   fi
-  local psql=("$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1 -qtA)
-  if [ "$(as_postgres "${psql[@]}" -c "select 1 from pg_roles where rolname='$DB_USER'")" != "1" ]; then
-    as_postgres "${psql[@]}" -c "create role $DB_USER login superuser password '$DB_PASSWORD'" >/dev/null
+  # Notices ("already exists, skipping") are not news on a second start.
+  local psql=(env PGOPTIONS="-c client_min_messages=warning" "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1 -qtA)
+  # PostGIS is not a trusted extension, so only a superuser may create it: template1 carries it,
+  # and every database made from it (the tests make one per class, as the owner) has it already.
+  # Once per state folder: while a session sits in template1, CREATE DATABASE fails, and pg-start
+  # runs while test suites create databases.
+  if [ ! -f "$STATE_DIR/template1-postgis" ]; then
+    as_postgres "${psql[@]}" -d template1 -c "create extension if not exists postgis" >/dev/null
+    as_root touch "$STATE_DIR/template1-postgis"
   fi
+  # Owner: may create databases (the test suites' throwaway ones) and end the app role's sessions in
+  # them (drop database ... with (force)); no superuser. An older state folder made it a superuser.
+  if [ "$(as_postgres "${psql[@]}" -c "select 1 from pg_roles where rolname='$DB_USER'")" != "1" ]; then
+    as_postgres "${psql[@]}" -c "create role $DB_USER login" >/dev/null
+  fi
+  as_postgres "${psql[@]}" -c "alter role $DB_USER login nosuperuser createdb nocreaterole password '$DB_PASSWORD'" >/dev/null
+  as_postgres "${psql[@]}" -c "grant pg_signal_backend to $DB_USER" >/dev/null
+  # App role: logs in, owns nothing, creates nothing; migration 0008 grants it rows and two functions.
+  if [ "$(as_postgres "${psql[@]}" -c "select 1 from pg_roles where rolname='$APP_USER'")" != "1" ]; then
+    as_postgres "${psql[@]}" -c "create role $APP_USER login" >/dev/null
+  fi
+  as_postgres "${psql[@]}" -c "alter role $APP_USER login nosuperuser nocreatedb nocreaterole password '$APP_PASSWORD'" >/dev/null
   if [ "$(as_postgres "${psql[@]}" -c "select 1 from pg_database where datname='$DB_NAME'")" != "1" ]; then
     as_postgres "${psql[@]}" -c "create database $DB_NAME owner $DB_USER" >/dev/null
   fi
@@ -90,6 +115,7 @@ redis_stop() { redis-cli -h 127.0.0.1 -p "$REDIS_PORT" shutdown nosave >/dev/nul
 
 print_env() {
   echo "export GAMEBACKEND_POSTGRES='Host=127.0.0.1;Port=$PG_PORT;Username=$DB_USER;Password=$DB_PASSWORD;Database=$DB_NAME'"
+  echo "export GAMEBACKEND_POSTGRES_APP='Host=127.0.0.1;Port=$PG_PORT;Username=$APP_USER;Password=$APP_PASSWORD;Database=$DB_NAME'"
   echo "export GAMEBACKEND_REDIS='127.0.0.1:$REDIS_PORT'"
 }
 

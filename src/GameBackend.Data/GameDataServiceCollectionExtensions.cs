@@ -37,6 +37,7 @@ public static class GameDataServiceCollectionExtensions
         options.ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GameDataOptions>, GameDataOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<DatabaseStatus>();
         services.TryAddKeyedSingleton(DataSourceKey, (sp, _) => GameDataSource.Create(sp.GetRequiredService<IOptions<GameDataOptions>>().Value.ConnectionString));
         services.TryAddSingleton(sp => new SponsorStore(sp.GetRequiredKeyedService<NpgsqlDataSource>(DataSourceKey)));
         services.TryAddSingleton(sp => new ZoneStore(sp.GetRequiredKeyedService<NpgsqlDataSource>(DataSourceKey), sp.GetRequiredService<TimeProvider>()));
@@ -80,11 +81,24 @@ public static class GameDataServiceCollectionExtensions
 /// <summary>Settings for the data layer (everything but history ingestion).</summary>
 public sealed class GameDataOptions
 {
-    /// <summary>PostgreSQL connection string. Required.</summary>
+    /// <summary>PostgreSQL connection string the server works with (the app role). Required.</summary>
     public string ConnectionString { get; set; } = "";
+
+    /// <summary>
+    /// Connection string the migrations run with: the role that owns the schema. Optional; when
+    /// empty, migrations run with <see cref="ConnectionString"/> (one role for everything, as a
+    /// plain <c>dotnet run</c> against a local database does).
+    /// </summary>
+    public string? MigrationConnectionString { get; set; }
 
     /// <summary>Apply pending migrations at start-up (safe with several nodes). Default true.</summary>
     public bool MigrateOnStart { get; set; } = true;
+
+    /// <summary>
+    /// While PostgreSQL does not answer at start-up, migrations are retried in the background with
+    /// exponential backoff from 500 ms up to this delay. Default 10 s.
+    /// </summary>
+    public TimeSpan MigrationRetryMaxDelay { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Days of location history kept. Default 30.</summary>
     public int RetentionDays { get; set; } = 30;
@@ -113,18 +127,27 @@ public sealed class GameDataOptionsValidator : IValidateOptions<GameDataOptions>
             errors.Add("Data:MaintenanceInterval must be at least one minute.");
         }
 
+        if (options.MigrationRetryMaxDelay < TimeSpan.FromMilliseconds(500) || options.MigrationRetryMaxDelay > TimeSpan.FromMinutes(10))
+        {
+            errors.Add("Data:MigrationRetryMaxDelay must be between 500 ms and 10 minutes.");
+        }
+
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }
 
 /// <summary>
-/// Migrates at start-up (blocking start until the schema is current, retrying while PostgreSQL is
-/// unreachable), then keeps day partitions ahead of time and applies retention.
+/// Migrates the schema, then keeps day partitions ahead of time and applies retention. Start-up
+/// tries the migrations once: when PostgreSQL answers, the server starts with a current schema (as
+/// it always did); when it does not, the server starts anyway and serves play (history spills,
+/// readiness says degraded, logins answer 503) while the migrations are retried in the background
+/// with backoff. An error that is not an outage (bad SQL, missing rights) still stops the start.
 /// </summary>
 internal sealed partial class DataMaintenanceService(
     IOptions<GameDataOptions> options,
     PositionPartitions partitions,
     PlayerDataStore privacy,
+    DatabaseStatus status,
     TimeProvider time,
     ILogger<DataMaintenanceService> logger,
     ILogger<DatabaseMigrator> migratorLogger,
@@ -133,25 +156,20 @@ internal sealed partial class DataMaintenanceService(
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;
-        if (settings.MigrateOnStart)
+        if (!settings.MigrateOnStart)
         {
-            var migrator = new DatabaseMigrator(settings.ConnectionString, migratorLogger);
-            for (var delay = TimeSpan.FromMilliseconds(500); ; delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks)))
+            status.SchemaCurrent();
+        }
+        else
+        {
+            try
             {
-                try
-                {
-                    await migrator.MigrateAsync(cancellationToken);
-
-                    // The migration may have created PostGIS: anything that opened the shared data
-                    // source earlier cached a type list without geography.
-                    await dataSource.ReloadTypesAsync(cancellationToken);
-                    break;
-                }
-                catch (NpgsqlException ex) when (ex.IsTransient && !cancellationToken.IsCancellationRequested)
-                {
-                    Log.MigrationRetry(logger, delay, ex.Message);
-                    await Task.Delay(delay, time, cancellationToken);
-                }
+                await MigrateAsync(cancellationToken);
+            }
+            catch (NpgsqlException ex) when (ex.IsTransient && !cancellationToken.IsCancellationRequested)
+            {
+                status.MigrationFailed("PostgreSQL does not answer: " + ex.Message);
+                Log.StartingWithoutDatabase(logger, ex.Message);
             }
         }
 
@@ -161,6 +179,7 @@ internal sealed partial class DataMaintenanceService(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var settings = options.Value;
+        await MigrateInBackgroundAsync(settings, stoppingToken);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -189,10 +208,61 @@ internal sealed partial class DataMaintenanceService(
         }
     }
 
+    private async Task MigrateInBackgroundAsync(GameDataOptions settings, CancellationToken stoppingToken)
+    {
+        for (var delay = TimeSpan.FromMilliseconds(500); !status.SchemaReady;
+             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, settings.MigrationRetryMaxDelay.Ticks)))
+        {
+            await Task.Delay(delay, time, stoppingToken);
+            try
+            {
+                await MigrateAsync(stoppingToken);
+                Log.MigratedAfterOutage(logger);
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                // An outage heals by itself; anything else (missing rights, a failing migration)
+                // needs an operator, who may fix it without restarting this node.
+                status.MigrationFailed(ex.Message);
+                if (ex is NpgsqlException { IsTransient: true })
+                {
+                    Log.MigrationRetry(logger, delay, ex.Message);
+                }
+                else
+                {
+                    Log.MigrationFailed(logger, delay, ex);
+                }
+            }
+        }
+    }
+
+    private async Task MigrateAsync(CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var connectionString = string.IsNullOrWhiteSpace(settings.MigrationConnectionString)
+            ? settings.ConnectionString
+            : settings.MigrationConnectionString;
+        await new DatabaseMigrator(connectionString, migratorLogger).MigrateAsync(cancellationToken);
+
+        // The migration may have created PostGIS: anything that opened the shared data source
+        // earlier cached a type list without geography.
+        await dataSource.ReloadTypesAsync(cancellationToken);
+        status.SchemaCurrent();
+    }
+
     private static partial class Log
     {
         [LoggerMessage(EventId = 300, Level = LogLevel.Warning, Message = "Database not ready for migrations; retrying in {Delay}: {Reason}")]
         public static partial void MigrationRetry(ILogger logger, TimeSpan delay, string reason);
+
+        [LoggerMessage(EventId = 303, Level = LogLevel.Warning, Message = "PostgreSQL does not answer; starting without it (play continues, history spills, logins answer 503) and migrating once it is back: {Reason}")]
+        public static partial void StartingWithoutDatabase(ILogger logger, string reason);
+
+        [LoggerMessage(EventId = 304, Level = LogLevel.Information, Message = "PostgreSQL is back: schema migrated")]
+        public static partial void MigratedAfterOutage(ILogger logger);
+
+        [LoggerMessage(EventId = 305, Level = LogLevel.Error, Message = "Migrations failed; retrying in {Delay}")]
+        public static partial void MigrationFailed(ILogger logger, TimeSpan delay, Exception exception);
 
         [LoggerMessage(EventId = 301, Level = LogLevel.Information, Message = "Dropped {Count} position partitions older than {Days} days")]
         public static partial void Dropped(ILogger logger, int count, int days);

@@ -81,7 +81,8 @@ public sealed class HistoryFaultTests
         ["History:SpillDirectory"] = spill,
     });
 
-    private static async Task SendAsync(TestServer server, TestPlayer player, int count, List<long> accepted)
+    /// <summary>Sends <paramref name="count"/> fixes one game second apart (each one is stored) and asserts each is accepted.</summary>
+    internal static async Task SendAsync(TestServer server, TestPlayer player, int count, List<long> accepted)
     {
         for (var i = 0; i < count; i++)
         {
@@ -96,7 +97,8 @@ public sealed class HistoryFaultTests
         }
     }
 
-    private static async Task AssertExactlyOnceAsync(TestDatabase database, string playerId, List<long> accepted)
+    /// <summary>Polls (60 s at most) until the accepted fixes are stored, then asserts each is stored exactly once.</summary>
+    internal static async Task AssertExactlyOnceAsync(TestDatabase database, string playerId, List<long> accepted)
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         while (true)
@@ -111,7 +113,7 @@ public sealed class HistoryFaultTests
             }
             catch (Npgsql.NpgsqlException)
             {
-                // PostgreSQL may still be starting.
+                // PostgreSQL may still be starting, or the schema not be migrated yet.
             }
 
             await Task.Delay(100, cts.Token);

@@ -13,7 +13,8 @@ namespace GameBackend.Data.History;
 /// here, and handed to the operating system before the row is acknowledged: a process that dies
 /// hard (SIGKILL, the OOM killer) loses no row it acknowledged, because the next start replays
 /// leftover segments like spill files. Segments are deleted once every row in them is stored or
-/// spilled. There is no fsync: the journal survives the process, not the machine.
+/// spilled. Whether it also survives the machine (a power failure) is the fsync policy's choice
+/// (<see cref="JournalFsyncPolicy"/>): never, every interval, or every batch before its acknowledgement.
 /// <para>
 /// Producers only copy their serialised row into the batch being filled (<see cref="AppendLocked"/>,
 /// under <see cref="AppendLock"/>, which the lane also holds for its channel write so that channel
@@ -27,8 +28,15 @@ namespace GameBackend.Data.History;
 /// </para>
 /// </summary>
 [SuppressMessage("Design", "CA1001", Justification = "Closed by Close() from the writer's stop, after the last row is flushed; a Dispose would invite closing it out of order.")]
-internal sealed class HistoryJournal(string directory, string kind, IHistoryJournalEvents events, TimeSpan commitWindow)
+internal sealed class HistoryJournal(
+    string directory, string kind, IHistoryJournalEvents events, TimeSpan commitWindow,
+    JournalFsyncPolicy fsync = JournalFsyncPolicy.None, TimeSpan fsyncInterval = default, TimeProvider? time = null)
 {
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
+    // The first interval fsync is due one interval after start, like every later one.
+    private long _lastSync = (time ?? TimeProvider.System).GetTimestamp();
+
     /// <summary>File-name prefix of journal segments (spill files start with the kind instead).</summary>
     public const string Prefix = "journal-";
 
@@ -60,6 +68,10 @@ internal sealed class HistoryJournal(string directory, string kind, IHistoryJour
     private long _writes;
     private long _rowsWritten;
 
+    // fsync state, guarded by _writeLock (the flag is also read without it, as a hint).
+    private volatile bool _unsynced;
+    private long _syncs;
+
     // The writer thread (started by the first awaiting producer) and its wake-up.
     private readonly ManualResetEventSlim _wake = new(false, spinCount: 1);
     private int _writerStarted;
@@ -73,6 +85,42 @@ internal sealed class HistoryJournal(string directory, string kind, IHistoryJour
 
     /// <summary>Rows those writes carried.</summary>
     public long RowsWritten => Interlocked.Read(ref _rowsWritten);
+
+    /// <summary>fsync calls made on journal segments (the fsync policy at work).</summary>
+    public long Syncs => Interlocked.Read(ref _syncs);
+
+    /// <summary>
+    /// <see cref="JournalFsyncPolicy.Interval"/>: fsyncs the current segment when it holds rows not
+    /// yet synced and the interval since the last fsync has passed. Called by the history writer's
+    /// loop every tick, so no row stays unsynced much longer than the interval, and never on the
+    /// acknowledgement path.
+    /// </summary>
+    public void SyncIfDue()
+    {
+        if (fsync != JournalFsyncPolicy.Interval || !_unsynced || _time.GetElapsedTime(Volatile.Read(ref _lastSync)) < fsyncInterval)
+        {
+            return;
+        }
+
+        lock (_writeLock)
+        {
+            if (_broken)
+            {
+                return;
+            }
+
+            try
+            {
+                SyncLocked();
+            }
+            catch (IOException ex)
+            {
+                // As for a failed write: rows stay in memory (and spill), said once.
+                _broken = true;
+                events.JournalFailed(kind, ex);
+            }
+        }
+    }
 
     /// <summary>Test seam: runs inside a commit, after the batch was taken and before it is written.</summary>
     internal Action? BeforeWrite { get; set; }
@@ -165,7 +213,7 @@ internal sealed class HistoryJournal(string directory, string kind, IHistoryJour
         lock (_writeLock)
         {
             CommitLocked();
-            CloseCurrentLocked();
+            CloseCurrentLocked(); // fsyncs first under a policy
             DeleteFinishedLocked();
             _broken = true;
         }
@@ -255,6 +303,12 @@ internal sealed class HistoryJournal(string directory, string kind, IHistoryJour
                 _appended += batch.Rows;
                 Interlocked.Increment(ref _writes);
                 Interlocked.Add(ref _rowsWritten, batch.Rows);
+                _unsynced = fsync != JournalFsyncPolicy.None;
+                if (fsync == JournalFsyncPolicy.Always)
+                {
+                    // Before the waiters are completed: an acknowledged row is on the disk.
+                    SyncLocked();
+                }
             }
             catch (IOException ex)
             {
@@ -268,6 +322,20 @@ internal sealed class HistoryJournal(string directory, string kind, IHistoryJour
         batch.Written?.TrySetResult();
         batch.Reset();
         _spare = batch;
+    }
+
+    private void SyncLocked()
+    {
+        if (!_unsynced || _current is null)
+        {
+            return;
+        }
+
+        // FileStream.Flush(true) is fsync(2) on the segment (the stream itself buffers nothing).
+        _current.Flush(flushToDisk: true);
+        _unsynced = false;
+        Volatile.Write(ref _lastSync, _time.GetTimestamp());
+        Interlocked.Increment(ref _syncs);
     }
 
     private void DeleteFinishedLocked()
@@ -298,6 +366,17 @@ internal sealed class HistoryJournal(string directory, string kind, IHistoryJour
         if (_current is null)
         {
             return;
+        }
+
+        try
+        {
+            // A segment is never left behind with rows the policy promised to sync.
+            SyncLocked();
+        }
+        catch (IOException)
+        {
+            // The rows are with the OS (and replayed from this segment after a crash); only the
+            // power-failure promise is lost for them, as with a failed write.
         }
 
         try

@@ -52,6 +52,11 @@ internal interface IHistoryLane
 
     long JournalRows { get; }
 
+    long JournalSyncs { get; }
+
+    /// <summary>With <see cref="JournalFsyncPolicy.Interval"/>: fsyncs the journal when it holds unsynced rows and the interval has passed.</summary>
+    void SyncJournalIfDue();
+
     int FillPending();
 
     Task FlushPendingAsync(NpgsqlDataSource dataSource, CancellationToken ct);
@@ -113,7 +118,9 @@ internal sealed class HistoryLane<T> : IHistoryLane
         _options = options;
         _pending = new T[options.BatchSize];
         _json = new Utf8JsonWriter(_spillBuffer);
-        _journal = options.Journal ? new HistoryJournal(options.SpillDirectory, sink.Kind, owner, options.JournalCommitWindow) : null;
+        _journal = options.Journal
+            ? new HistoryJournal(options.SpillDirectory, sink.Kind, owner, options.JournalCommitWindow, options.JournalFsync, options.JournalFsyncInterval, owner.Time)
+            : null;
         _channel = Channel.CreateBounded<T>(new BoundedChannelOptions(options.BufferCapacity)
         {
             SingleReader = true,
@@ -132,6 +139,10 @@ internal sealed class HistoryLane<T> : IHistoryLane
     public long JournalWrites => _journal?.Writes ?? 0;
 
     public long JournalRows => _journal?.RowsWritten ?? 0;
+
+    public long JournalSyncs => _journal?.Syncs ?? 0;
+
+    public void SyncJournalIfDue() => _journal?.SyncIfDue();
 
     public long OldestUnwrittenTicks
     {
@@ -489,8 +500,10 @@ internal sealed class HistoryLane<T> : IHistoryLane
                 }
             }
 
-            // Hand the bytes to the OS now: a process crash then loses nothing already spilled.
-            _spillStream.Flush();
+            // Hand the bytes to the OS now: a process crash then loses nothing already spilled. Under
+            // an fsync policy the disk too, before the journal segment holding these rows is deleted
+            // (spilling happens only while PostgreSQL is behind, so this is not the hot path).
+            _spillStream.Flush(flushToDisk: _options.JournalFsync != JournalFsyncPolicy.None);
             return written;
         }
         catch (IOException ex)

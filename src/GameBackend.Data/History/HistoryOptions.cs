@@ -13,6 +13,25 @@ public enum HistoryFullPolicy
     Reject,
 }
 
+/// <summary>
+/// When the journal (and the spill) asks the disk, not only the operating system, to keep what was
+/// written (fsync). What each choice loses: docs/history.md, "Journal fsync policy".
+/// </summary>
+public enum JournalFsyncPolicy
+{
+    /// <summary>Never: a killed process loses nothing acknowledged; a power failure or kernel crash
+    /// loses what the page cache had not written back yet (Linux: up to ~30 s).</summary>
+    None,
+
+    /// <summary>At most <see cref="HistoryOptions.JournalFsyncInterval"/> apart, off the
+    /// acknowledgement path: a power failure loses at most about that much acknowledged history.</summary>
+    Interval,
+
+    /// <summary>Every group-committed batch before its rows are acknowledged: a power failure loses
+    /// nothing acknowledged; each batch pays one fsync (milliseconds on most disks).</summary>
+    Always,
+}
+
 /// <summary>Settings for the history ingestion pipeline (<see cref="HistoryWriter"/>).</summary>
 public sealed class HistoryOptions
 {
@@ -29,8 +48,11 @@ public sealed class HistoryOptions
     /// <summary>How long rows may wait to be batched when the load is light. Default 200 ms.</summary>
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>Where rows go when memory is full or the process stops while PostgreSQL is down.
-    /// Default: <c>gamebackend-history-spill</c> under the temp folder.</summary>
+    /// <summary>Where rows go when memory is full or the process stops while PostgreSQL is down, and
+    /// where the journal lives. Keep it on a volume that outlives the process and the machine's
+    /// reboot (the server's default is a per-database folder under <c>~/.local/share/gamebackend</c>;
+    /// containers mount a volume). Default here, for library use: <c>gamebackend-history-spill</c>
+    /// under the temp folder.</summary>
     public string SpillDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "gamebackend-history-spill");
 
     /// <summary>
@@ -48,6 +70,16 @@ public sealed class HistoryOptions
     /// then group only what arrives during a write). Default 1 ms.
     /// </summary>
     public TimeSpan JournalCommitWindow { get; set; } = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>
+    /// When journal and spill writes are forced to the disk (fsync), so that they survive a power
+    /// failure and not only a killed process. Default <see cref="JournalFsyncPolicy.Interval"/>.
+    /// </summary>
+    public JournalFsyncPolicy JournalFsync { get; set; } = JournalFsyncPolicy.Interval;
+
+    /// <summary>With <see cref="JournalFsyncPolicy.Interval"/>: longest time a journaled row may
+    /// stay only in the page cache (plus up to one <see cref="FlushInterval"/>). Default 1 s.</summary>
+    public TimeSpan JournalFsyncInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
     /// Shortest time between two stored positions of one connection: a phone may send up to ten fixes
@@ -100,6 +132,17 @@ public sealed class HistoryOptionsValidator : IValidateOptions<HistoryOptions>
         if (options.JournalCommitWindow < TimeSpan.Zero || options.JournalCommitWindow > TimeSpan.FromSeconds(1))
         {
             errors.Add("History:JournalCommitWindow must be between 0 and 1 s (it delays every acknowledged fix).");
+        }
+
+        if (!Enum.IsDefined(options.JournalFsync))
+        {
+            errors.Add("History:JournalFsync must be None, Interval or Always.");
+        }
+
+        if (options.JournalFsync == JournalFsyncPolicy.Interval
+            && (options.JournalFsyncInterval <= TimeSpan.Zero || options.JournalFsyncInterval > TimeSpan.FromMinutes(1)))
+        {
+            errors.Add("History:JournalFsyncInterval must be between 0 and 1 minute (exclusive of 0) with JournalFsync = Interval.");
         }
 
         if (string.IsNullOrWhiteSpace(options.SpillDirectory))

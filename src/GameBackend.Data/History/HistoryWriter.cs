@@ -16,7 +16,8 @@ public readonly record struct HistoryWriterStatistics(
     long SpillBytes,
     double OldestUnwrittenAgeSeconds,
     long JournalWrites = 0,
-    long JournalRows = 0);
+    long JournalRows = 0,
+    long JournalSyncs = 0);
 
 /// <summary>
 /// Ingests history (positions, spawns, captures, zone visits, sightings) into PostgreSQL off the hot
@@ -91,16 +92,34 @@ public sealed partial class HistoryWriter : IHostedService, IAsyncDisposable, IH
         _meter.CreateObservableCounter("gamebackend.history.journal_writes", () => JournalWrites, "{write}",
             "Write system calls to journal segments (one per group-committed batch).");
         _meter.CreateObservableCounter("gamebackend.history.journal_rows", () => JournalRows, "{row}", "Rows written to journal segments.");
+        _meter.CreateObservableCounter("gamebackend.history.journal_syncs", () => JournalSyncs, "{fsync}",
+            "fsync calls on journal segments (History:JournalFsync).");
         _meter.CreateObservableGauge("gamebackend.history.oldest_unwritten_age", () => OldestUnwrittenAgeSeconds, "s",
             "Age of the oldest row not yet in PostgreSQL (memory or spill).");
     }
 
     internal SpillBudget Budget { get; }
 
+    internal TimeProvider Time => _time;
+
     /// <summary>Current counters, for health checks and tests.</summary>
     public HistoryWriterStatistics Statistics => new(
         Interlocked.Read(ref _rowsWritten), Interlocked.Read(ref _failures), Interlocked.Read(ref _dropped),
-        Interlocked.Read(ref _spilled), BufferDepth, Budget.Used, OldestUnwrittenAgeSeconds, JournalWrites, JournalRows);
+        Interlocked.Read(ref _spilled), BufferDepth, Budget.Used, OldestUnwrittenAgeSeconds, JournalWrites, JournalRows, JournalSyncs);
+
+    private long JournalSyncs
+    {
+        get
+        {
+            long syncs = 0;
+            foreach (var lane in _lanes)
+            {
+                syncs += lane.JournalSyncs;
+            }
+
+            return syncs;
+        }
+    }
 
     private long JournalWrites
     {
@@ -272,6 +291,11 @@ public sealed partial class HistoryWriter : IHostedService, IAsyncDisposable, IH
         {
             while (true)
             {
+                foreach (var lane in _lanes)
+                {
+                    lane.SyncJournalIfDue();
+                }
+
                 var completing = _completing;
                 var pending = 0;
                 var fullBatch = false;

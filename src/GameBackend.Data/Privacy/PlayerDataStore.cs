@@ -54,7 +54,7 @@ public sealed partial class PlayerDataStore(NpgsqlDataSource dataSource)
         var cutoffDay = DateOnly.FromDateTime(now.UtcDateTime).AddDays(-retentionDays);
         var cutoff = new DateTimeOffset(cutoffDay.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
 
-        var expired = new List<string>();
+        var expired = new List<DateOnly>();
         await using (var list = dataSource.CreateCommand("""
             select c.relname from pg_inherits i join pg_class c on c.oid = i.inhrelid
             where i.inhparent = 'position_samples'::regclass
@@ -63,22 +63,28 @@ public sealed partial class PlayerDataStore(NpgsqlDataSource dataSource)
         {
             while (await reader.ReadAsync(cancellationToken))
             {
-                var name = reader.GetString(0);
-                var match = PartitionName().Match(name);
+                var match = PartitionName().Match(reader.GetString(0));
                 // A partition for day D holds [D, D+1); it is expired once D+1 <= cutoff.
                 if (match.Success
-                    && DateOnly.ParseExact(match.Groups[1].Value, "yyyyMMdd", CultureInfo.InvariantCulture).AddDays(1) <= cutoffDay)
+                    && DateOnly.ParseExact(match.Groups[1].Value, "yyyyMMdd", CultureInfo.InvariantCulture) is var day
+                    && day.AddDays(1) <= cutoffDay)
                 {
-                    expired.Add(name);
+                    expired.Add(day);
                 }
             }
         }
 
-        foreach (var name in expired)
+        var dropped = new List<string>(expired.Count);
+        foreach (var day in expired)
         {
-            // Identifiers cannot be parameters; the name matched ^position_samples_p\d{8}$ above.
-            await using var drop = dataSource.CreateCommand($"drop table if exists \"{name}\"");
-            await drop.ExecuteNonQueryAsync(cancellationToken);
+            // The server's role owns no table: the owner's drop_position_partition (migration 0008)
+            // drops the partition of that day, and only an attached partition of position_samples.
+            await using var drop = dataSource.CreateCommand("select drop_position_partition(@day)");
+            drop.Parameters.AddWithValue("day", day);
+            if (await drop.ExecuteScalarAsync(cancellationToken) is string name)
+            {
+                dropped.Add(name);
+            }
         }
 
         await using (var purge = dataSource.CreateCommand("delete from position_samples_default where server_time < @cutoff"))
@@ -87,7 +93,7 @@ public sealed partial class PlayerDataStore(NpgsqlDataSource dataSource)
             await purge.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        return expired;
+        return dropped;
     }
 
     /// <summary>Erasure as of now by the system clock; see the overload.</summary>

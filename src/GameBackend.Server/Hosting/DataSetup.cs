@@ -7,7 +7,22 @@ namespace GameBackend.Server.Hosting;
 internal static class DataSetup
 {
     /// <summary>
+    /// Where a node keeps state that must outlive it (the history journal and spill) when no folder
+    /// is configured: <c>$XDG_DATA_HOME/gamebackend</c> (<c>~/.local/share/gamebackend</c>), which,
+    /// unlike the temp folder, is neither a tmpfs nor cleaned at boot. Containers set
+    /// <c>History:SpillDirectory</c> to a mounted volume instead (Dockerfile, compose, Kubernetes).
+    /// </summary>
+    internal static string DefaultStateDirectory()
+    {
+        var data = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.DoNotVerify);
+        return Path.Combine(string.IsNullOrEmpty(data) ? Path.GetTempPath() : data, "gamebackend");
+    }
+
+    /// <summary>
     /// PostgreSQL when <c>ConnectionStrings:Postgres</c> is set, otherwise history is disabled.
+    /// <c>ConnectionStrings:Postgres</c> is the least-privilege app role the server works as;
+    /// <c>ConnectionStrings:PostgresMigrations</c>, when set, is the owner role the migrations run as
+    /// (docs/security.md, finding 6).
     /// Registered before Orleans so that on shutdown the history writer stops after the silo
     /// (hosted services stop in reverse order) and flushes what deactivating grains recorded.
     /// </summary>
@@ -39,6 +54,7 @@ internal static class DataSetup
         {
             builder.Configuration.GetSection("Data").Bind(o);
             o.ConnectionString = connectionString;
+            o.MigrationConnectionString = builder.Configuration.GetConnectionString("PostgresMigrations");
         });
         builder.Services.AddGameHistory(o =>
         {
@@ -51,7 +67,7 @@ internal static class DataSetup
                 var csb = new NpgsqlConnectionStringBuilder(connectionString);
                 var key = $"{csb.Host}:{csb.Port}/{csb.Database}|{builder.Configuration["Cluster:SiloPort"]}";
                 var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)))[..16];
-                o.SpillDirectory = Path.Combine(Path.GetTempPath(), "gamebackend-history-spill", hash);
+                o.SpillDirectory = Path.Combine(DefaultStateDirectory(), "history-spill", hash);
             }
         });
         builder.Services.AddSingleton<IGameHistory, PostgresGameHistory>();
@@ -67,7 +83,13 @@ internal static class DataSetup
     }
 }
 
-internal sealed class PostgresHealthCheck([FromKeyedServices(GameDataServiceCollectionExtensions.DataSourceKey)] NpgsqlDataSource dataSource)
+/// <summary>
+/// PostgreSQL's part of readiness. An outage does not make the node unready: play goes on without
+/// PostgreSQL (history spills and catches up, logins answer 503), so the check says Degraded and why,
+/// and the balancer keeps sending players.
+/// </summary>
+internal sealed class PostgresHealthCheck(
+    [FromKeyedServices(GameDataServiceCollectionExtensions.DataSourceKey)] NpgsqlDataSource dataSource, DatabaseStatus status)
     : Microsoft.Extensions.Diagnostics.HealthChecks.IHealthCheck
 {
     public async Task<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult> CheckHealthAsync(
@@ -77,13 +99,20 @@ internal sealed class PostgresHealthCheck([FromKeyedServices(GameDataServiceColl
         {
             await using var command = dataSource.CreateCommand("select 1");
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(TimeSpan.FromSeconds(3));
+            // Well inside the probes' timeouts (Kubernetes 5 s, Compose 3 s): an unreachable host
+            // must read as Degraded, not as a probe that timed out.
+            timeout.CancelAfter(TimeSpan.FromSeconds(2));
             await command.ExecuteScalarAsync(timeout.Token);
-            return Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy();
         }
         catch (Exception ex) when (ex is NpgsqlException or OperationCanceledException or TimeoutException)
         {
-            return Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Unhealthy("PostgreSQL does not answer.", ex);
+            return Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Degraded(
+                "PostgreSQL does not answer: play goes on, history is kept on disk until it is back, logins answer 503.", ex);
         }
+
+        return status.Problem is { } problem
+            ? Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Degraded(
+                "PostgreSQL answers but its schema is not migrated yet (logins answer 503): " + problem)
+            : Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy("PostgreSQL answers.");
     }
 }

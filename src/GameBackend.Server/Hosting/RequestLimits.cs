@@ -61,6 +61,7 @@ public static partial class RequestLimits
         services.AddSingleton<AnalyticsGate>();
         services.AddExceptionHandler<StatementTimeoutExceptionHandler>();
         services.AddExceptionHandler<BadRequestExceptionHandler>();
+        services.AddExceptionHandler<DatabaseOutage.ExceptionHandler>();
         services.AddRateLimiter(_ => { });
         services.AddOptions<RateLimiterOptions>().Configure<IOptions<LimitsOptions>, PlayerTokens>((limiter, options, tokens) =>
         {

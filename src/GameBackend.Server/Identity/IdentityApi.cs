@@ -54,13 +54,14 @@ public static class IdentityApi
             .AllowAnonymous()
             .RequireRateLimiting(Hosting.RequestLimits.LoginPolicy)
             .AcceptsJsonBody(Hosting.BodyKind.Login)
-            .ProducesProblem(StatusCodes.Status429TooManyRequests);
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return endpoints;
     }
 
     internal static async Task<Results<Ok<GuestLoginResponse>, ValidationProblem, ProblemHttpResult>> Login(
         GuestLoginRequest? request, PlayerTokens tokens, GuestAccounts accounts, IOptions<IdentityOptions> options,
-        Operators.GameStores stores, CancellationToken cancellationToken)
+        Operators.GameStores stores, HttpContext context, CancellationToken cancellationToken)
     {
         if (!options.Value.GuestLoginEnabled)
         {
@@ -95,6 +96,13 @@ public static class IdentityApi
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
+        }
+
+        // Accounts live in PostgreSQL: while it is down (or not migrated yet) nobody can be told
+        // apart from an impostor, so logins wait; tokens already issued keep playing.
+        if (DatabaseOutage.SchemaPending(context.RequestServices))
+        {
+            return DatabaseOutage.Problem(context);
         }
 
         var (result, playerId, newSecret) = await accounts.LoginAsync(deviceId, string.IsNullOrEmpty(secret) ? null : secret, cancellationToken);

@@ -152,6 +152,13 @@ public sealed partial class WorldCache(
             return;
         }
 
+        // A node that started while PostgreSQL was down loads the zones as soon as the schema is
+        // migrated, not a whole refresh interval later.
+        if (services.GetService<Data.DatabaseStatus>() is { SchemaReady: false } database)
+        {
+            _ = ReloadWhenSchemaReadyAsync(database, stoppingToken);
+        }
+
         using var timer = new PeriodicTimer(options.Value.ZoneRefreshInterval);
         do
         {
@@ -166,6 +173,23 @@ public sealed partial class WorldCache(
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    private async Task ReloadWhenSchemaReadyAsync(Data.DatabaseStatus database, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await database.WhenSchemaReady.WaitAsync(stoppingToken);
+            await ReloadAsync(stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            // The periodic reload tries again.
+            LogReloadFailed(logger, ex);
+        }
     }
 
     internal static SpawnZone ToSpawnZone(SponsorZone zone) => new()

@@ -9,15 +9,26 @@ public sealed class ClusterDatabase : IAsyncDisposable
         Environment.GetEnvironmentVariable("GAMEBACKEND_POSTGRES")
         ?? "Host=127.0.0.1;Port=54329;Username=gamebackend;Password=gamebackend;Database=gamebackend";
 
+    /// <summary>The least-privilege role the nodes work as (scripts/services.sh makes it); only user and password are used.</summary>
+    public static string AppRoleConnectionString =>
+        Environment.GetEnvironmentVariable("GAMEBACKEND_POSTGRES_APP")
+        ?? "Host=127.0.0.1;Port=54329;Username=gamebackend_app;Password=gamebackend_app;Database=gamebackend";
+
     private ClusterDatabase(string name, string connectionString)
     {
         Name = name;
         ConnectionString = connectionString;
+        var app = new NpgsqlConnectionStringBuilder(AppRoleConnectionString);
+        AppConnectionString = new NpgsqlConnectionStringBuilder(connectionString) { Username = app.Username, Password = app.Password }.ConnectionString;
     }
 
     public string Name { get; }
 
+    /// <summary>The owner: the nodes' migrations and the tests' own reads.</summary>
     public string ConnectionString { get; }
+
+    /// <summary>The app role on this database: what the nodes work as.</summary>
+    public string AppConnectionString { get; }
 
     public static async Task<ClusterDatabase> CreateAsync(string prefix)
     {

@@ -69,7 +69,9 @@ public sealed class TestCluster : IAsyncDisposable
             ["Cluster__Membership__ProbeTimeout"] = "00:00:01",
             ["Cluster__Membership__NumMissedProbesLimit"] = "2",
             ["ConnectionStrings__Redis"] = RedisConnectionString,
-            ["ConnectionStrings__Postgres"] = Database.ConnectionString,
+            // As deployed: the owner migrates, the nodes work as the least-privilege app role.
+            ["ConnectionStrings__Postgres"] = Database.AppConnectionString,
+            ["ConnectionStrings__PostgresMigrations"] = Database.ConnectionString,
             ["Identity__SigningKey"] = SigningKey,
             ["Game__Spawning__TickInterval"] = "00:00:00.100",
             ["Game__Spawning__AmbientPerSquareKm"] = "1500",

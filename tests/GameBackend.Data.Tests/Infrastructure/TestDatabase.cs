@@ -13,6 +13,12 @@ public static class TestEnvironment
     public static string AdminConnectionString =>
         Environment.GetEnvironmentVariable("GAMEBACKEND_POSTGRES") is { Length: > 0 } value ? value : DefaultConnectionString;
 
+    /// <summary>The least-privilege role the server works as (scripts/services.sh makes it); only its user and password are used.</summary>
+    public static string AppRoleConnectionString =>
+        Environment.GetEnvironmentVariable("GAMEBACKEND_POSTGRES_APP") is { Length: > 0 } value
+            ? value
+            : "Host=127.0.0.1;Port=54329;Username=gamebackend_app;Password=gamebackend_app;Database=gamebackend";
+
     public static string ServicesScript
     {
         get

@@ -9,15 +9,29 @@ public sealed class TestDatabase : IAsyncDisposable
         Environment.GetEnvironmentVariable("GAMEBACKEND_POSTGRES")
         ?? "Host=127.0.0.1;Port=54329;Username=gamebackend;Password=gamebackend;Database=gamebackend";
 
+    /// <summary>
+    /// The least-privilege app role (<c>scripts/services.sh</c> makes it; migration 0008 grants it
+    /// its rights in every database the owner migrates). Only user and password are taken from it.
+    /// </summary>
+    public static string AppRoleConnectionString =>
+        Environment.GetEnvironmentVariable("GAMEBACKEND_POSTGRES_APP")
+        ?? "Host=127.0.0.1;Port=54329;Username=gamebackend_app;Password=gamebackend_app;Database=gamebackend";
+
     private TestDatabase(string name, string connectionString)
     {
         Name = name;
         ConnectionString = connectionString;
+        var app = new NpgsqlConnectionStringBuilder(AppRoleConnectionString);
+        AppConnectionString = new NpgsqlConnectionStringBuilder(connectionString) { Username = app.Username, Password = app.Password }.ConnectionString;
     }
 
     public string Name { get; }
 
+    /// <summary>The owner role: migrations, and the tests' own reads.</summary>
     public string ConnectionString { get; }
+
+    /// <summary>The app role on this database: what the server works as.</summary>
+    public string AppConnectionString { get; }
 
     public static async Task<TestDatabase> CreateAsync(string prefix)
     {

@@ -73,6 +73,8 @@ public sealed class TestServer : IAsyncDisposable
             config[k] = v;
         }
 
+        RunAsAppRole(config);
+
         builder.Configuration.AddInMemoryCollection(config);
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
@@ -137,6 +139,33 @@ public sealed class TestServer : IAsyncDisposable
         using var cts = new CancellationTokenSource(Timeout);
         await _app.StopAsync(cts.Token);
         await _app.DisposeAsync();
+    }
+
+    /// <summary>
+    /// Every test server works as the least-privilege app role, as a deployment does (issue 12,
+    /// finding 6): a test that hands it the owner's connection string gets the owner for its
+    /// migrations and the app role for everything else, so the whole suite shows the app role can play.
+    /// </summary>
+    private static void RunAsAppRole(Dictionary<string, string?> config)
+    {
+        if (config.GetValueOrDefault("ConnectionStrings:Postgres") is not { Length: > 0 } given
+            || config.ContainsKey("ConnectionStrings:PostgresMigrations"))
+        {
+            return;
+        }
+
+        // Read here, not from TestDatabase: the web tests link this file without it.
+        var owner = new Npgsql.NpgsqlConnectionStringBuilder(Environment.GetEnvironmentVariable("GAMEBACKEND_POSTGRES") ?? "Username=gamebackend");
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder(given);
+        if (builder.Username != owner.Username)
+        {
+            return;
+        }
+
+        var app = new Npgsql.NpgsqlConnectionStringBuilder(
+            Environment.GetEnvironmentVariable("GAMEBACKEND_POSTGRES_APP") ?? "Username=gamebackend_app;Password=gamebackend_app");
+        config["ConnectionStrings:PostgresMigrations"] = given;
+        config["ConnectionStrings:Postgres"] = new Npgsql.NpgsqlConnectionStringBuilder(given) { Username = app.Username, Password = app.Password }.ConnectionString;
     }
 
     private static int FreePort()
