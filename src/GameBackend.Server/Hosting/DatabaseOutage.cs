@@ -53,7 +53,7 @@ internal static partial class DatabaseOutage
             });
         }
 
-        [LoggerMessage(EventId = 5310, Level = LogLevel.Warning, Message = "Request to {Path} answered 503: PostgreSQL unavailable ({Reason})")]
+        [LoggerMessage(EventId = 5320, Level = LogLevel.Warning, Message = "Request to {Path} answered 503: PostgreSQL unavailable ({Reason})")]
         private static partial void LogUnavailable(ILogger logger, PathString path, string reason);
     }
 }
