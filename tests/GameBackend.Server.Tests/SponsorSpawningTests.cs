@@ -95,6 +95,13 @@ public sealed class SponsorSpawningTests : IAsyncLifetime
     public async Task A_zone_spawns_only_inside_its_weekly_schedule()
     {
         var (sponsorId, apiKey) = await CreateSponsorAsync();
+        // A window written as one day's "HH:mm" range cannot cross midnight: a run late in the UTC day
+        // (CI failed at 22:00) first moves the game clock past it.
+        if (_server.Time.GetUtcNow().AddHours(3).Date != _server.Time.GetUtcNow().AddHours(2).Date)
+        {
+            _server.Time.Advance(TimeSpan.FromHours(4));
+        }
+
         var opens = _server.Time.GetUtcNow().AddHours(2);
         var create = await _server.Http.SendJsonAsync(HttpMethod.Post, $"/api/sponsors/{sponsorId}/zones", new
         {
