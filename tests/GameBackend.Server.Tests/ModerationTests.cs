@@ -361,7 +361,7 @@ public sealed class ModerationTests : IAsyncLifetime
         status.Headers.Add("Cookie", cookie);
         var session = await (await browser.SendAsync(status).WaitAsync(TestServer.Timeout)).ReadJsonAsync();
         Assert.Equal((true, "bob"), (session["signedIn"]!.GetValue<bool>(), session["name"]!.GetValue<string>()));
-        await using (var console = OperatorConnection(server, cookie))
+        await using (var console = server.OperatorConnection(cookie))
         {
             await console.StartAsync().WaitAsync(TestServer.Timeout);
             Assert.Equal("bob", await console.InvokeAsync<string>("GetOperator").WaitAsync(TestServer.Timeout));
@@ -416,16 +416,6 @@ public sealed class ModerationTests : IAsyncLifetime
         }));
         Assert.Contains(message, ex.Message, StringComparison.Ordinal);
     }
-
-    private static HubConnection OperatorConnection(TestServer server, string cookie) =>
-        new HubConnectionBuilder()
-            .WithUrl(new Uri(server.BaseAddress, "/hubs/operator"), o =>
-            {
-                o.Headers["Cookie"] = cookie;
-                // Long polling: the .NET client sends custom headers on every request of that transport.
-                o.Transports = Microsoft.AspNetCore.Http.Connections.HttpTransportType.LongPolling;
-            })
-            .Build();
 
     private static async Task<List<JsonNode>> StrikesAsync(TestServer server, string query)
     {

@@ -44,6 +44,17 @@ public sealed class TestServer : IAsyncDisposable
 
     public Uri BaseAddress { get; }
 
+    /// <summary>A connection to the operator hub signed in with the console's session <paramref name="cookie"/>.</summary>
+    public HubConnection OperatorConnection(string cookie) =>
+        new HubConnectionBuilder()
+            .WithUrl(new Uri(BaseAddress, "/hubs/operator"), o =>
+            {
+                o.Headers["Cookie"] = cookie;
+                // Long polling: the .NET client sends custom headers on every request of that transport.
+                o.Transports = Microsoft.AspNetCore.Http.Connections.HttpTransportType.LongPolling;
+            })
+            .Build();
+
     public FakeTimeProvider Time { get; }
 
     public HttpClient Http { get; }

@@ -89,7 +89,7 @@ public sealed class WebSecurityTests
         var signedIn = await (await http.SendAsync(status)).Content.ReadFromJsonAsync<JsonElement>();
         Assert.True(signedIn.GetProperty("signedIn").GetBoolean());
 
-        await using var withCookie = OperatorConnection(server, cookie);
+        await using var withCookie = server.OperatorConnection(cookie);
         await withCookie.StartAsync().WaitAsync(TestServer.Timeout);
         var zones = await withCookie.InvokeAsync<JsonElement>("GetZones").WaitAsync(TestServer.Timeout);
         Assert.Equal(JsonValueKind.Array, zones.ValueKind);
@@ -98,19 +98,9 @@ public sealed class WebSecurityTests
         var player = await server.LoginAsync();
         foreach (var forged in new[] { $"{OperatorSessions.CookieName}={player.Token}", cookie[..^4] + "AAAA" })
         {
-            await using var refused = OperatorConnection(server, forged);
+            await using var refused = server.OperatorConnection(forged);
             var ex = await Assert.ThrowsAsync<HttpRequestException>(() => refused.StartAsync().WaitAsync(TestServer.Timeout));
             Assert.Equal(HttpStatusCode.Unauthorized, ex.StatusCode);
         }
     }
-
-    private static HubConnection OperatorConnection(TestServer server, string cookie) =>
-        new HubConnectionBuilder()
-            .WithUrl(new Uri(server.BaseAddress, "/hubs/operator"), o =>
-            {
-                o.Headers["Cookie"] = cookie;
-                // Long polling: the .NET client sends custom headers on every request of that transport.
-                o.Transports = Microsoft.AspNetCore.Http.Connections.HttpTransportType.LongPolling;
-            })
-            .Build();
 }
